@@ -1,0 +1,134 @@
+"""The ``hub`` command line. Settings are read from the environment here, once, and passed down."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.catalogue import load_catalogue
+from hub.errors import HubError
+from hub.local.kafka import LocalKafka
+from hub.local.stack import Stack
+from hub.settings import Settings
+
+app = typer.Typer(help="The national data hub: Kafka change events into ClickHouse.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft).", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+console = Console()
+
+
+def _stack(settings: Settings | None = None) -> Stack:
+    s = settings or Settings()
+    return Stack(s.hub, s.kafka, s.clickhouse, load_catalogue())
+
+
+def _local_kafka() -> LocalKafka:
+    s = Settings()
+    return LocalKafka(s.kafka, s.hub)
+
+
+@kafka_app.command("fetch")
+def kafka_fetch() -> None:
+    """Download the Kafka broker's jars from Maven Central (cached)."""
+    console.print(f"Kafka jars in {_local_kafka().fetch()}")
+
+
+@kafka_app.command("start")
+def kafka_start() -> None:
+    """Start the local broker and wait until it answers."""
+    console.print(f"Kafka is up at {_local_kafka().start()}")
+
+
+@kafka_app.command("stop")
+def kafka_stop() -> None:
+    """Stop the local broker."""
+    console.print("Kafka stopped" if _local_kafka().stop() else "Kafka was not running")
+
+
+@kafka_app.command("status")
+def kafka_status() -> None:
+    """Show the local broker's pid and whether it answers."""
+    console.print_json(json.dumps(_local_kafka().status()))
+
+
+@app.command()
+def up() -> None:
+    """Start the local stack in the background: Kafka, stream processors, ClickHouse sink."""
+    for name, value in _stack().up().items():
+        console.print(f"{name:<11} {value}")
+
+
+@app.command()
+def down() -> None:
+    """Stop the local stack."""
+    stopped = _stack().down()
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command()
+def status() -> None:
+    """Show each service of the local stack."""
+    console.print_json(json.dumps(_stack().status(), default=str))
+
+
+@app.command()
+def demo(events: Annotated[int, typer.Option(help="Simulated events to send.")] = 20_000,
+         seed: Annotated[int, typer.Option(help="Simulator seed.")] = 42) -> None:
+    """Run the pipeline end to end on simulated events in a fresh data dir, print counts, stop."""
+    import os
+
+    from hub.demo import fresh_demo_dir, run_demo
+
+    base = Settings().hub.data_dir
+    os.environ["HUB_DATA_DIR"] = str(Path(base).resolve() / "demo")
+    stack = _stack()
+    fresh_demo_dir(stack)
+    try:
+        result = run_demo(stack, events, seed, console)
+    finally:
+        console.print(f"Stopping: {', '.join(stack.down())}")
+    raise typer.Exit(0 if result.exact else 1)
+
+
+@app.command()
+def simulate(count: Annotated[int, typer.Option(help="Events to send.")] = 10_000,
+             seed: Annotated[int, typer.Option(help="Simulator seed.")] = 42) -> None:
+    """Send simulated change events to the running hub."""
+    from hub.demo import produce
+
+    stack = _stack()
+    console.print(f"acknowledged: {produce(stack, count, seed)}")
+
+
+@app.command()
+def sql(query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False) -> None:
+    """Query the analyst tables (through the sink's endpoint on the embedded engine)."""
+    from hub.sql import run_query
+
+    s = Settings()
+    names, rows = run_query(s.hub, s.clickhouse, query)
+    if as_json:
+        console.print_json(json.dumps([dict(zip(names, r)) for r in rows], default=str))
+        return
+    table = Table()
+    for n in names:
+        table.add_column(n)
+    for r in rows:
+        table.add_row(*(str(v) for v in r))
+    console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except HubError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        sys.exit(2)

@@ -1,0 +1,73 @@
+"""The Confluent wire format: magic byte 0, a 4-byte big-endian schema id, then the Avro binary body.
+
+Pure functions over bytes; schemas are looked up by the caller (see :class:`SchemaCache`).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import fastavro
+
+from hub.errors import SchemaNotFound, WireFormatError
+
+MAGIC = 0
+_HEADER = struct.Struct(">bI")
+HEADER_SIZE = _HEADER.size
+
+
+def frame(schema_id: int, body: bytes) -> bytes:
+    return _HEADER.pack(MAGIC, schema_id) + body
+
+
+def unframe(message: bytes | None) -> tuple[int, memoryview]:
+    """Split a message into (schema id, Avro body). Raises :class:`WireFormatError`."""
+    if not message:
+        raise WireFormatError("empty", "message has no value")
+    if len(message) < HEADER_SIZE:
+        raise WireFormatError("short_frame", f"{len(message)} bytes, need at least {HEADER_SIZE}")
+    magic, schema_id = _HEADER.unpack_from(message)
+    if magic != MAGIC:
+        raise WireFormatError("bad_magic", f"magic byte {magic}, expected {MAGIC}")
+    return schema_id, memoryview(message)[HEADER_SIZE:]
+
+
+def encode(schema_id: int, parsed_schema: Any, record: dict[str, Any]) -> bytes:
+    """Serialize ``record`` (already valid for ``parsed_schema``) in the Confluent wire format."""
+    buf = io.BytesIO()
+    buf.write(_HEADER.pack(MAGIC, schema_id))
+    fastavro.schemaless_writer(buf, parsed_schema, record)
+    return buf.getvalue()
+
+
+class SchemaCache:
+    """Parsed writer schemas by id, fetched once each through ``fetch(schema_id) -> schema dict``."""
+
+    def __init__(self, fetch: Callable[[int], dict[str, Any]]) -> None:
+        self._fetch = fetch
+        self._parsed: dict[int, Any] = {}
+
+    def parsed(self, schema_id: int) -> Any:
+        parsed = self._parsed.get(schema_id)
+        if parsed is None:
+            try:
+                parsed = fastavro.parse_schema(self._fetch(schema_id))
+            except SchemaNotFound as exc:
+                raise WireFormatError("unknown_schema", f"schema id {schema_id}") from exc
+            self._parsed[schema_id] = parsed
+        return parsed
+
+    def decode(self, message: bytes | None) -> tuple[int, dict[str, Any]]:
+        """Decode a framed message into (schema id, record). Raises :class:`WireFormatError`."""
+        schema_id, body = unframe(message)
+        parsed = self.parsed(schema_id)
+        try:
+            record = fastavro.schemaless_reader(io.BytesIO(body), parsed, None)
+        except Exception as exc:  # fastavro raises many types on corrupt input
+            raise WireFormatError("avro_decode", type(exc).__name__) from exc
+        if not isinstance(record, dict):
+            raise WireFormatError("avro_decode", "body is not a record")
+        return schema_id, record

@@ -1,0 +1,43 @@
+"""``python -m sinks`` runs the ClickHouse sink (and, on the embedded engine, the query endpoint)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from hub.catalogue import load_catalogue
+from hub.clickhouse import connect
+from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, SinkSettings
+from hub.wire import SchemaCache
+from registry.store import KafkaSchemaStore
+from sinks.clickhouse import ClickHouseWriter
+from sinks.consumer import KafkaSink
+from sinks.query_server import QueryServer
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(name)s: %(message)s")
+    hub, kafka, ch, sink_settings = HubSettings(), KafkaSettings(), ClickHouseSettings(), SinkSettings()
+    catalogue = load_catalogue()
+    writer = ClickHouseWriter(connect(ch, hub), ch.database, catalogue)
+    writer.ensure_tables()
+    server = None
+    if ch.is_embedded(hub):
+        server = QueryServer(writer, hub.sql_host, hub.sql_port)
+        server.start()
+        logging.getLogger("hub.sink").info("query endpoint on http://%s:%d", hub.sql_host, hub.sql_port)
+    sink = KafkaSink(kafka.bootstrap_servers, f"{hub.namespace}-sink", hub.namespace, catalogue, writer,
+                     SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers).schema), sink_settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        sink.run(stop)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""The sink's contract: where decoded batches go."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from hub.catalogue import Dataset
+from sinks.rows import Located
+
+
+class BatchWriter(Protocol):
+    def ensure_tables(self) -> None:
+        """Create the tables of every dataset if missing."""
+
+    def write(self, dataset: Dataset, events: Sequence[Located], token: str) -> None:
+        """Insert ``events`` atomically; a second call with the same ``token`` inserts nothing."""
+
+    def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
+        """Highest offset already stored per partition of ``topic``."""

@@ -1,0 +1,1 @@
+"""faust-streaming processors: clean and validate raw change events, dead-letter the bad ones."""
