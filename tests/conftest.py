@@ -1,0 +1,11 @@
+"""Shared test helpers (no fixtures that need the network here)."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
