@@ -16,6 +16,10 @@ variable                               default                     meaning
 ``HUB_KAFKA_PARTITIONS``               ``4``                       partitions of the hub's topics
 ``HUB_CLICKHOUSE_URL``                 ``chdb://<data dir>/chdb``  ``chdb://path`` or ``http(s)://…``
 ``HUB_CLICKHOUSE_DATABASE``            ``hub``                     database of the analyst tables
+``HUB_REGISTRY_PORT``                  ``8081``                    schema registry REST API
+``HUB_REGISTRY_TOPIC``                 ``_schemas``                compacted topic holding the schemas
+``HUB_SINK_BATCH_SIZE``                ``10000``                   max events per sink insert
+``HUB_SINK_BATCH_TIMEOUT_S``           ``0.2``                     max wait to fill a sink batch
 =====================================  ==========================  ===============================
 """
 
@@ -91,6 +95,21 @@ class ClickHouseSettings(BaseSettings):
         return self.resolved_url(hub).startswith("chdb://")
 
 
+class RegistrySettings(BaseSettings):
+    """The schema registry service (Confluent-compatible REST API, schemas in a compacted topic)."""
+
+    model_config = _config("HUB_REGISTRY_")
+
+    host: str = "127.0.0.1"
+    port: int = 8081
+    topic: str = "_schemas"
+    url: str | None = None  # an existing registry; unset: http://<host>:<port>
+
+    @property
+    def resolved_url(self) -> str:
+        return self.url or f"http://{self.host}:{self.port}"
+
+
 class SinkSettings(BaseSettings):
     """Batching of the ClickHouse sink."""
 
@@ -108,3 +127,4 @@ class Settings:
         self.kafka = KafkaSettings()
         self.clickhouse = ClickHouseSettings()
         self.sink = SinkSettings()
+        self.registry = RegistrySettings()
