@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import KafkaError as KafkaErrorCode
 from confluent_kafka.admin import AdminClient, NewTopic
 from fastavro.schema import parse_schema, to_parsing_canonical_form
 
@@ -67,7 +69,7 @@ class KafkaSchemaStore:
             consumer = Consumer({"bootstrap.servers": self._bootstrap, "group.id": "hub-registry-reader",
                                  "enable.auto.commit": False, "enable.partition.eof": True})
             try:
-                _, high = consumer.get_watermark_offsets(TopicPartition(self._topic, 0), timeout=self._timeout)
+                high = self._high_watermark(consumer)
                 if high <= self._next_offset:
                     return
                 consumer.assign([TopicPartition(self._topic, 0, self._next_offset)])
@@ -85,6 +87,17 @@ class KafkaSchemaStore:
                 raise KafkaError(f"reading {self._topic}: {exc}") from exc
             finally:
                 consumer.close()
+
+    def _high_watermark(self, consumer: Consumer) -> int:
+        # A topic created a moment ago may not be in the broker's metadata yet: retry briefly.
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                return int(consumer.get_watermark_offsets(TopicPartition(self._topic, 0), timeout=self._timeout)[1])
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaErrorCode._UNKNOWN_PARTITION or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def _apply(self, value: bytes | None) -> None:
         if not value:

@@ -53,3 +53,9 @@ def database(namespace: str) -> str:
 @pytest.fixture
 def hub_settings(tmp_path: Path, namespace: str) -> HubSettings:
     return HubSettings(data_dir=tmp_path / "hub", namespace=namespace, sql_port=free_port())
+
+
+@pytest.fixture(scope="session")
+def chdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One embedded ClickHouse path for the session (a process can open only one); tests use own databases."""
+    return f"chdb://{tmp_path_factory.mktemp('chdb')}"

@@ -1,0 +1,57 @@
+"""Helpers to run the real pipeline pieces in tests: the faust worker as a subprocess, the sink in-process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from hub.catalogue import Catalogue, load_catalogue
+from hub.settings import HubSettings, KafkaSettings, SinkSettings
+from hub.wire import SchemaCache
+from registry.store import KafkaSchemaStore
+from sinks.clickhouse import ClickHouseWriter
+from sinks.consumer import KafkaSink
+
+
+@contextmanager
+def streams_worker(kafka: KafkaSettings, hub: HubSettings) -> Iterator[subprocess.Popen[bytes]]:
+    env = dict(os.environ, HUB_KAFKA_BOOTSTRAP=kafka.bootstrap_servers, HUB_NAMESPACE=hub.namespace,
+               HUB_DATA_DIR=str(hub.data_dir), HUB_KAFKA_PARTITIONS=str(kafka.partitions), HUB_LOG_LEVEL="warn")
+    hub.data_dir.mkdir(parents=True, exist_ok=True)
+    log = open(Path(hub.data_dir) / "streams.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "streams"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def make_sink(kafka: KafkaSettings, hub: HubSettings, writer: ClickHouseWriter,
+              catalogue: Catalogue | None = None) -> KafkaSink:
+    sink = KafkaSink(kafka.bootstrap_servers, f"{hub.namespace}-sink", hub.namespace, catalogue or load_catalogue(),
+                     writer, SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers).schema),
+                     SinkSettings(batch_size=1000, batch_timeout_s=0.1))
+    sink.subscribe()
+    return sink
+
+
+def drain_until(sink: KafkaSink, done: Callable[[], bool], timeout_s: float = 120.0,
+                alive: Callable[[], bool] = lambda: True) -> None:
+    """Poll the sink until ``done()``; fails the test with a clear message on timeout or a dead worker."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"pipeline did not finish within {timeout_s}s (sink stats: {sink.stats})")
+        if not alive():
+            raise AssertionError("the streams worker died; see its log in the test's data dir")
+        sink.poll_batch()
