@@ -16,17 +16,19 @@ from hub.errors import HubError
 from hub.local.kafka import LocalKafka
 from hub.local.stack import Stack
 from hub.settings import Settings
+from registry.cli import app as schemas_app
 
 app = typer.Typer(help="The national data hub: Kafka change events into ClickHouse.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft).", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
+app.add_typer(schemas_app, name="schemas")
 console = Console()
 
 
 def _stack(settings: Settings | None = None) -> Stack:
     s = settings or Settings()
-    return Stack(s.hub, s.kafka, s.clickhouse, load_catalogue())
+    return Stack(s.hub, s.kafka, s.clickhouse, s.registry, load_catalogue())
 
 
 def _local_kafka() -> LocalKafka:
@@ -126,9 +128,13 @@ def sql(query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
     console.print(table)
 
 
-def main() -> None:
+def main() -> None:  # noqa: D103
     try:
         app()
     except HubError as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -44,7 +44,7 @@ class DemoResult:
 
 def produce(stack: Stack, events: int, seed: int) -> int:
     bootstrap = stack.kafka.bootstrap_servers
-    producer = HubProducer(bootstrap, stack.hub.namespace, stack.catalogue, KafkaSchemaStore(bootstrap),
+    producer = HubProducer(bootstrap, stack.hub.namespace, stack.catalogue, KafkaSchemaStore(bootstrap, stack.registry.topic),
                            system="demo-simulator")
     for change in PopulationSimulator(seed).changes(events):
         producer.emit(change.dataset, change.op, change.key, change.record, event_time=change.event_time)

@@ -8,7 +8,7 @@ import threading
 
 from hub.catalogue import load_catalogue
 from hub.clickhouse import connect
-from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, SinkSettings
+from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, RegistrySettings, SinkSettings
 from hub.wire import SchemaCache
 from registry.store import KafkaSchemaStore
 from sinks.clickhouse import ClickHouseWriter
@@ -28,7 +28,7 @@ def main() -> None:
         server.start()
         logging.getLogger("hub.sink").info("query endpoint on http://%s:%d", hub.sql_host, hub.sql_port)
     sink = KafkaSink(kafka.bootstrap_servers, f"{hub.namespace}-sink", hub.namespace, catalogue, writer,
-                     SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers).schema), sink_settings)
+                     SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers, RegistrySettings().topic).schema), sink_settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

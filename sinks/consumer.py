@@ -33,6 +33,12 @@ class SinkStats:
     undecodable: dict[str, int] = field(default_factory=dict)
 
 
+def _offset(msg: Message) -> int:
+    offset = msg.offset()
+    assert offset is not None, "consumed messages always have an offset"
+    return offset
+
+
 class KafkaSink:
     def __init__(self, bootstrap: str, group: str, namespace: str, catalogue: Catalogue,
                  writer: BatchWriter, schemas: SchemaCache, settings: SinkSettings) -> None:
@@ -79,12 +85,12 @@ class KafkaSink:
             if msg.error():
                 log.warning("consumer error: %s", msg.error())
                 continue
-            groups[(msg.topic(), msg.partition())].append(msg)
+            groups[(str(msg.topic()), int(msg.partition() or 0))].append(msg)
         inserted = 0
         commits: list[TopicPartition] = []
         for (topic, partition), msgs in groups.items():
             inserted += self._insert(self._by_topic[topic], topic, partition, msgs)
-            commits.append(TopicPartition(topic, partition, msgs[-1].offset() + 1))
+            commits.append(TopicPartition(topic, partition, _offset(msgs[-1]) + 1))
         if commits:
             self._consumer.commit(offsets=commits, asynchronous=False)
         self.stats.rows += inserted
@@ -101,9 +107,9 @@ class KafkaSink:
                 log.warning("undecodable %s[%d]@%d: %s", topic, partition, msg.offset(), exc.code)
                 self.stats.undecodable[exc.code] = self.stats.undecodable.get(exc.code, 0) + 1
                 continue
-            located.append(Located(topic, partition, msg.offset(), event))
+            located.append(Located(topic, partition, _offset(msg), event))
         if located:
-            token = f"{topic}/{partition}/{msgs[0].offset()}-{msgs[-1].offset()}"
+            token = f"{topic}/{partition}/{_offset(msgs[0])}-{_offset(msgs[-1])}"
             self._writer.write(dataset, located, token)
         return len(located)
 

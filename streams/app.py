@@ -9,7 +9,7 @@ from typing import Any
 import faust
 
 from hub.catalogue import Catalogue, Dataset
-from hub.settings import HubSettings, KafkaSettings
+from hub.settings import HubSettings, KafkaSettings, RegistrySettings
 from hub.wire import SchemaCache
 from registry.store import KafkaSchemaStore
 from streams.processor import Cleaned, Processor
@@ -17,7 +17,7 @@ from streams.processor import Cleaned, Processor
 log = logging.getLogger("hub.streams")
 
 
-def create_app(hub: HubSettings, kafka: KafkaSettings, catalogue: Catalogue) -> faust.App:
+def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySettings, catalogue: Catalogue) -> faust.App:
     app = faust.App(
         f"{hub.namespace}-streams",
         broker=f"kafka://{kafka.bootstrap_servers}",
@@ -31,7 +31,7 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, catalogue: Catalogue) -> 
         broker_max_poll_records=5000,
         stream_buffer_maxsize=20_000,
     )
-    processor = Processor(SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers).schema))
+    processor = Processor(SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers, registry.topic).schema))
     for dataset in catalogue:
         _add_cleaning_agent(app, hub.namespace, dataset, processor)
     return app

@@ -1,7 +1,7 @@
 """``hub up`` / ``hub down`` / ``hub status``: the local stack as background processes.
 
-Kafka (unless ``HUB_KAFKA_BOOTSTRAP`` names an existing cluster), the faust stream processors and the
-ClickHouse sink, which on the embedded engine also serves the query endpoint. Each child process gets the
+Kafka (unless ``HUB_KAFKA_BOOTSTRAP`` names an existing cluster), the schema registry, the faust stream
+processors and the ClickHouse sink, which on the embedded engine also serves the query endpoint. Each child process gets the
 parent's settings through its environment.
 """
 
@@ -18,7 +18,7 @@ from hub.catalogue import Catalogue
 from hub.errors import HubError
 from hub.local.kafka import LocalKafka, broker_answers
 from hub.local.process import Proc
-from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings
+from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, RegistrySettings
 from hub.topics import ensure_topics, hub_topics
 
 
@@ -27,7 +27,10 @@ class Stack:
     hub: HubSettings
     kafka: KafkaSettings
     clickhouse: ClickHouseSettings
+    registry: RegistrySettings
     catalogue: Catalogue
+
+    SERVICES = (("registry", "registry"), ("streams", "streams"), ("sink", "sinks"))  # (name, module)
 
     @property
     def local_kafka(self) -> LocalKafka:
@@ -52,6 +55,9 @@ class Stack:
             "HUB_KAFKA_PARTITIONS": str(self.kafka.partitions),
             "HUB_CLICKHOUSE_URL": self.clickhouse.resolved_url(self.hub),
             "HUB_CLICKHOUSE_DATABASE": self.clickhouse.database,
+            "HUB_REGISTRY_HOST": self.registry.host,
+            "HUB_REGISTRY_PORT": str(self.registry.port),
+            "HUB_REGISTRY_TOPIC": self.registry.topic,
         })
         env.pop("HUB_KAFKA_PORT", None)
         env.pop("HUB_KAFKA_CONTROLLER_PORT", None)
@@ -65,32 +71,38 @@ class Stack:
             raise HubError(f"no Kafka broker answers at HUB_KAFKA_BOOTSTRAP={self.kafka.bootstrap_servers}")
         ensure_topics(self.kafka, hub_topics(self.catalogue, self.hub.namespace))
         env = self.child_env()
-        for name, module in (("streams", "streams"), ("sink", "sinks")):
+        for name, module in self.SERVICES:
             proc = self._proc(name)
             if proc.pid() is None:
                 proc.start([sys.executable, "-m", module], env=env)
-        self._wait_sink(timeout_s)
+        self._wait_for("registry", f"{self.registry_url}/", timeout_s)
+        if self.clickhouse.is_embedded(self.hub):
+            self._wait_for("sink", f"{self.sql_url}/ping", timeout_s)
         return self.endpoints()
 
-    def _wait_sink(self, timeout_s: float) -> None:
+    @property
+    def registry_url(self) -> str:
+        return f"http://{self.registry.host}:{self.registry.port}"
+
+    def _wait_for(self, name: str, url: str, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        sink = self._proc("sink")
         while time.monotonic() < deadline:
             self.check_alive()
-            if not self.clickhouse.is_embedded(self.hub) or _answers(self.sql_url):
+            if _answers(url):
                 return
             time.sleep(0.2)
-        raise HubError(f"the sink's query endpoint did not answer on {self.sql_url}; see {sink.log_file}")
+        raise HubError(f"{name} did not answer on {url}; see {self._proc(name).log_file}")
 
     def check_alive(self) -> None:
         """Raise :class:`HubError` with the log tail of any service that has died."""
-        for name in ("streams", "sink"):
+        for name, _ in self.SERVICES:
             proc = self._proc(name)
             if proc.exited():
                 raise HubError(f"{name} has exited; last log lines:\n{proc.log_tail()}\n(log: {proc.log_file})")
 
     def endpoints(self) -> dict[str, str]:
-        out = {"kafka": self.kafka.bootstrap_servers, "clickhouse": self.clickhouse.resolved_url(self.hub)}
+        out = {"kafka": self.kafka.bootstrap_servers, "registry": self.registry_url,
+               "clickhouse": self.clickhouse.resolved_url(self.hub)}
         if self.clickhouse.is_embedded(self.hub):
             out["sql"] = self.sql_url
         out["logs"] = str(self.hub.log_dir)
@@ -98,7 +110,7 @@ class Stack:
 
     def down(self) -> list[str]:
         """Stop the services in reverse order; returns the names of those that were running."""
-        stopped = [name for name in ("sink", "streams") if self._proc(name).stop()]
+        stopped = [name for name, _ in reversed(self.SERVICES) if self._proc(name).stop()]
         if self.kafka.is_local and self.local_kafka.stop():
             stopped.append("kafka")
         return stopped
@@ -110,16 +122,16 @@ class Stack:
         else:
             out["kafka"] = {"bootstrap": self.kafka.bootstrap_servers,
                             "answers": broker_answers(self.kafka.bootstrap_servers, 3.0)}
-        for name in ("streams", "sink"):
+        for name, _ in self.SERVICES:
             out[name] = {"pid": self._proc(name).pid(), "log": str(self._proc(name).log_file)}
+        out["registry"].update(url=self.registry_url, answers=_answers(f"{self.registry_url}/"))
         if self.clickhouse.is_embedded(self.hub):
-            out["sink"]["sql"] = self.sql_url
-            out["sink"]["answers"] = _answers(self.sql_url)
+            out["sink"].update(sql=self.sql_url, answers=_answers(f"{self.sql_url}/ping"))
         return out
 
 
 def _answers(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/ping", timeout=1.0).status_code == 200
+        return httpx.get(url, timeout=1.0).status_code == 200
     except httpx.HTTPError:
         return False
