@@ -48,6 +48,26 @@ def _read(file: Path) -> str:
         raise typer.Exit(2) from exc
 
 
+def for_subject(subject: str, text: str) -> str:
+    """The schema to send for ``subject``: a dataset's record schema (the .avsc a ministry edits) is wrapped
+    in the change envelope when the subject is one of the hub's dataset topics (``<ns>.<dataset>.<stage>-value``)."""
+    from hub.catalogue import load_catalogue, wrap_in_envelope
+
+    try:
+        schema = json.loads(text)
+    except ValueError:
+        return text  # the registry answers with the parse error
+    if not isinstance(schema, dict) or any(f.get("name") == "after" for f in schema.get("fields", [])):
+        return text
+    topic = subject.removesuffix("-value")
+    for dataset in load_catalogue():
+        if re.fullmatch(rf"[A-Za-z0-9_.-]+\.{re.escape(dataset.name)}\.(raw|clean)", topic):
+            err.print(f"(wrapping the {dataset.name} record in the change envelope for {subject})")
+            envelope = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "envelope.avsc").read_text())
+            return json.dumps(wrap_in_envelope(envelope, schema), ensure_ascii=False)
+    return text
+
+
 def readable(reason: str) -> str:
     """A Confluent-style reason (``{errorType:'…', description:'…', …}``) as ``description [TYPE]``."""
     m = _CONFLUENT_REASON.match(reason)
@@ -85,7 +105,7 @@ def register(subject: str, file: File) -> None:
     """Register the schema in FILE under SUBJECT (the registry checks compatibility first)."""
     try:
         with _client() as client:
-            answer = client.register(subject, _read(file))
+            answer = client.register(subject, for_subject(subject, _read(file)))
     except RegistryError as exc:
         raise _fail(exc) from exc
     console.print(f"{subject}: schema id {answer['id']}, version {answer.get('version', '?')}", highlight=False)
@@ -97,7 +117,7 @@ def check(subject: str, file: File) -> None:
 
     Avro reports a change inside a union (such as the envelope's ``after`` record) as a missing union
     branch, so the field-level differences against the latest version are listed too."""
-    text = _read(file)
+    text = for_subject(subject, _read(file))
     try:
         with _client() as client:
             ok, reasons = client.check(subject, text)
@@ -129,7 +149,7 @@ def _changes(latest: dict[str, object], text: str) -> list[object]:
 @app.command()
 def diff(subject: str, file: File) -> None:
     """Field-level differences between the latest version of SUBJECT and FILE."""
-    text = _read(file)
+    text = for_subject(subject, _read(file))
     try:
         new = json.loads(text)
     except ValueError as exc:
