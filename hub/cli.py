@@ -132,7 +132,7 @@ def main() -> None:  # noqa: D103
     try:
         app()
     except HubError as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(2)
 
 

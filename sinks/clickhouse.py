@@ -49,5 +49,5 @@ class ClickHouseWriter:
             "WHERE _topic = {topic:String} GROUP BY _partition", parameters={"topic": topic})
         return {int(p): int(o) for p, o in result.result_rows}
 
-    def raw_query(self, sql: str, fmt: str, settings: dict[str, Any] | None = None) -> bytes:
-        return self._run("query", self.client.raw_query, sql, fmt=fmt, settings=settings)  # type: ignore[no-any-return]
+    def raw_query(self, sql: str, fmt: str, parameters: dict[str, Any] | None = None) -> bytes:
+        return self._run("query", self.client.raw_query, sql, parameters=parameters, fmt=fmt)  # type: ignore[no-any-return]
