@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
+from hub.errors import HubError
 from hub.local.stack import Stack
 from hub.sql import run_query
 from hub.topics import message_count
@@ -45,12 +46,14 @@ class DemoResult:
 def produce(stack: Stack, events: int, seed: int) -> int:
     bootstrap = stack.kafka.bootstrap_servers
     producer = HubProducer(bootstrap, stack.hub.namespace, stack.catalogue, KafkaSchemaStore(bootstrap, stack.registry.topic),
-                           system="demo-simulator")
+                           system="demo-simulator", spool_dir=stack.hub.data_dir.resolve() / "spool")
     for change in PopulationSimulator(seed).changes(events):
         producer.emit(change.dataset, change.op, change.key, change.record, event_time=change.event_time)
     report = producer.flush()
-    if report.failed or report.pending:
-        raise RuntimeError(f"{len(report.failed)} events failed, {report.pending} pending")
+    producer.close()
+    if report.failed or report.pending or report.backlog:
+        raise HubError(f"{len(report.failed)} events failed, {report.pending} pending, "
+                       f"{report.backlog} waiting in the spool")
     return report.acknowledged
 
 

@@ -5,6 +5,7 @@ Pure functions over bytes; schemas are looked up by the caller (see :class:`Sche
 
 from __future__ import annotations
 
+import copy
 import io
 import struct
 from collections.abc import Callable
@@ -49,14 +50,22 @@ class SchemaCache:
     def __init__(self, fetch: Callable[[int], dict[str, Any]]) -> None:
         self._fetch = fetch
         self._parsed: dict[int, Any] = {}
+        self._raw: dict[int, dict[str, Any]] = {}
+
+    def schema(self, schema_id: int) -> dict[str, Any]:
+        """The writer schema as JSON (not parsed), e.g. to derive table columns from it."""
+        self.parsed(schema_id)
+        return self._raw[schema_id]
 
     def parsed(self, schema_id: int) -> Any:
         parsed = self._parsed.get(schema_id)
         if parsed is None:
             try:
-                parsed = fastavro.parse_schema(self._fetch(schema_id))
+                raw = self._fetch(schema_id)
             except SchemaNotFound as exc:
                 raise WireFormatError("unknown_schema", f"schema id {schema_id}") from exc
+            self._raw[schema_id] = raw
+            parsed = fastavro.parse_schema(copy.deepcopy(raw))
             self._parsed[schema_id] = parsed
         return parsed
 

@@ -1,4 +1,4 @@
-"""Building change envelopes and checking records against their dataset's schema (pure)."""
+"""Building change envelopes around records checked against their dataset's schema (pure)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from fastavro.validation import ValidationError as AvroValidationError
-from fastavro.validation import validate
-
 from hub.catalogue import Dataset
 from hub.errors import ValidationError
+from producers.validation import FieldError, check, instant
 
 OPS = ("c", "u", "d", "r")
 
@@ -25,49 +23,42 @@ class Source:
     position: int
 
 
-def check_record(dataset: Dataset, record: dict[str, Any]) -> None:
-    """Raise :class:`ValidationError` naming the first bad field and the rule; never the value."""
-    try:
-        validate(record, dataset.parsed_record, raise_errors=True)
-    except AvroValidationError as exc:
-        first = exc.errors[0] if exc.errors else None
-        field = getattr(first, "field", None) or "<record>"
-        schema = getattr(first, "schema", None)
-        rule = f"type {schema if isinstance(schema, str) else _type_name(schema)}"
-        raise ValidationError(dataset=dataset.name, field=".".join(str(field).split(".")[-2:]), rule=rule) from None
-    except (ValueError, TypeError):  # a logical type's conversion failed; its message would quote the value
-        raise ValidationError(dataset=dataset.name, field="<record>",
-                              rule="date/timestamp/decimal fields need date, datetime or Decimal values") from None
-
-
-def _type_name(schema: Any) -> str:
-    if isinstance(schema, dict):
-        return str(schema.get("logicalType") or schema.get("type"))
-    if isinstance(schema, list):
-        return "|".join(_type_name(s) if not isinstance(s, str) else s for s in schema)
-    return str(schema)
+def check_record(dataset: Dataset, record: Any) -> dict[str, Any]:
+    """The record normalised for its dataset; raises :class:`producers.validation.RecordInvalid` listing every
+    bad field with its rule (never the value)."""
+    return check(dataset, record)
 
 
 def envelope(dataset: Dataset, op: str, key: str, record: dict[str, Any] | None, source: Source,
              event_time: datetime | None = None, event_id: str | None = None,
              now: datetime | None = None) -> dict[str, Any]:
-    """The change envelope for one event, validated. ``record`` must be None exactly when ``op`` is ``d``."""
+    """The change envelope for one event, with the record validated and normalised (see
+    :mod:`producers.validation`). ``record`` must be None exactly when ``op`` is ``d``; ``event_time``
+    must be timezone-aware. Raises :class:`hub.errors.ValidationError` (a ``RecordInvalid`` for the record)."""
     if op not in OPS:
         raise ValidationError(dataset=dataset.name, field="op", rule=f"one of {'/'.join(OPS)}")
     if (op == "d") != (record is None):
         raise ValidationError(dataset=dataset.name, field="after",
                               rule="null for deletes (op d), a record otherwise")
-    if not key:
+    if not key or not isinstance(key, str):
         raise ValidationError(dataset=dataset.name, field="key", rule="non-empty string")
-    if record is not None:
-        check_record(dataset, record)
+    after = check(dataset, record) if record is not None else None
     now = now or datetime.now(timezone.utc)
     return {
         "event_id": event_id or str(uuid.uuid4()),
         "op": op,
         "key": key,
-        "after": record,
+        "after": after,
         "source": {"ministry": source.ministry, "system": source.system, "position": source.position},
-        "event_time": event_time or now,
+        "event_time": _event_time(dataset, event_time) if event_time is not None else now,
         "ingest_time": now,
     }
+
+
+def _event_time(dataset: Dataset, value: Any) -> datetime:
+    errors: list[FieldError] = []
+    normalised = instant(value, "event_time", errors)
+    if errors:
+        raise ValidationError(dataset=dataset.name, field="event_time",
+                              rule="an aware datetime, ISO-8601 string with offset, or epoch milliseconds")
+    return normalised  # type: ignore[no-any-return]

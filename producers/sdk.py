@@ -1,99 +1,395 @@
-"""The Python SDK for source systems: validated change events, Confluent-framed Avro, idempotent Kafka.
+"""The Python SDK for source systems: validated change events, Confluent-framed Avro, idempotent Kafka,
+and a durable spool for the times Kafka cannot take them.
 
-    producer = HubProducer.connect(settings, system="dancu-core")
+    producer = HubProducer.connect(Settings(), system="dancu-core")
     producer.emit("population.citizen", "c", key=cccd, record={...})
-    report = producer.flush()          # returns when every event is acknowledged or failed
+    report = producer.flush()   # returns when every event is acknowledged, spooled or reported failed
+
+Delivery. Events go to an idempotent producer (``acks=all``). One that is not acknowledged within
+``DeliveryPolicy.delivery_timeout_s`` (broker down, no leader, request timed out) goes to the spool
+(:mod:`producers.spool`) instead of failing; one the broker refuses for good (too large, not
+authorised…) is reported in ``DeliveryReport.failed`` and kept in the spool's ``dead`` table. While the
+spool holds anything, new events are appended to it rather than sent, so they cannot overtake older
+ones. Replay — :meth:`HubProducer.replay`, every :meth:`flush`, and :meth:`emit` after a back-off —
+asks the broker for metadata first, then re-sends spooled events in emit order and deletes each only
+once it is acknowledged.
+
+Guarantee: at least once, with no duplicates of the SDK's own making. Every event handed to
+:meth:`emit` is, after :meth:`flush` returns, acknowledged, durably spooled, or reported failed. A replay
+never starts while any send is unresolved, and acknowledged ids leave the spool before the next spool
+read, so the SDK never sends an event twice on its own account. Two windows can still yield a second
+copy in the topic, both carrying the same ``event_id``: a crash between a replay's acknowledgement and
+its deletion from the spool, and a send that timed out after the broker had written it (the client
+cannot tell). The streams stage drops duplicates by event id. Events handed to Kafka but not yet
+resolved live in process memory: a crash before :meth:`flush` can lose them, so a source should
+advance its own read position only after ``flush``. Order: per key, events keep emit order except when
+a timed-out event is overtaken by one emitted before its timeout was reported; ``source.position``
+tells consumers the true order.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
-from dataclasses import dataclass, field
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
+import fastavro
+from confluent_kafka import KafkaError as KafkaErrorCode
 from confluent_kafka import KafkaException, Producer
 
 from hub import wire
-from hub.catalogue import Catalogue, Dataset
+from hub.catalogue import Catalogue, Dataset, load_catalogue
 from hub.errors import KafkaError
+from hub.settings import Settings
 from producers.envelope import Source, envelope
+from producers.spool import Spool, SpooledEvent
+from registry.errors import StoreError, StoreTimeout
 from registry.store import KafkaSchemaStore
+
+log = logging.getLogger(__name__)
+
+# Delivery errors that say "not now" rather than "never": the event is spooled and replayed later.
+_SPOOLABLE = frozenset({
+    KafkaErrorCode._MSG_TIMED_OUT, KafkaErrorCode._TIMED_OUT, KafkaErrorCode._TRANSPORT,
+    KafkaErrorCode._ALL_BROKERS_DOWN, KafkaErrorCode._PURGE_QUEUE, KafkaErrorCode._PURGE_INFLIGHT,
+    KafkaErrorCode.REQUEST_TIMED_OUT, KafkaErrorCode.NETWORK_EXCEPTION, KafkaErrorCode.BROKER_NOT_AVAILABLE,
+    KafkaErrorCode.LEADER_NOT_AVAILABLE, KafkaErrorCode.NOT_LEADER_FOR_PARTITION,
+    KafkaErrorCode.NOT_ENOUGH_REPLICAS, KafkaErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+})
+
+
+class SchemaRegistrar(Protocol):
+    """What the SDK needs of the registry (:class:`registry.store.KafkaSchemaStore` is one)."""
+
+    def register(self, subject: str, schema: dict[str, Any]) -> int: ...
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How long the SDK waits for Kafka before spooling, and how it retries."""
+
+    delivery_timeout_s: float = 10.0
+    """``message.timeout.ms``: an event not acknowledged by then is spooled."""
+    probe_timeout_s: float = 1.0
+    """How long a replay waits for the broker to answer a metadata request."""
+    retry_min_s: float = 0.5
+    """First wait between replay attempts made by ``emit``; doubles after each failed attempt…"""
+    retry_max_s: float = 30.0
+    """…up to this."""
+    replay_batch: int = 5_000
+    """Events re-sent per replay round; ``emit`` replays at most one round per call."""
+    spool_batch: int = 500
+    """Spool-bound events ``emit`` buffers before writing them (``flush`` always writes)."""
 
 
 @dataclass
 class DeliveryReport:
-    """Outcome of the events emitted so far: counts, and the ids of failed events with the broker's reason."""
+    """Outcomes since the producer was created. ``acknowledged`` includes ``replayed``; ``spooled`` counts
+    events written to the spool, ``backlog`` those in it now (also from earlier runs)."""
 
     acknowledged: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    """event id → the broker's reason, for events refused for good."""
     pending: int = 0
+    spooled: int = 0
+    replayed: int = 0
+    backlog: int = 0
+
+
+def _reason(err: Any) -> str:
+    return f"{err.name()}: {err.str()}"
 
 
 class HubProducer:
-    """Publishes change events of the catalogue's datasets to their raw topics."""
+    """Publishes change events of the catalogue's datasets to their raw topics. Thread-safe (one lock)."""
 
-    def __init__(self, bootstrap: str, namespace: str, catalogue: Catalogue, store: KafkaSchemaStore,
-                 system: str = "hub-sdk", config: dict[str, Any] | None = None) -> None:
+    def __init__(self, bootstrap: str, namespace: str, catalogue: Catalogue, store: SchemaRegistrar,
+                 system: str = "hub-sdk", config: dict[str, Any] | None = None, *,
+                 spool_dir: Path | str | None = None, policy: DeliveryPolicy | None = None) -> None:
+        """``spool_dir`` holds ``<system>.sqlite3`` (callers pass ``<HUB_DATA_DIR>/spool``); None keeps the
+        spool in memory, lost with the process. Raises :class:`producers.spool.SpoolLocked` if another
+        process uses the same spool."""
         self._catalogue = catalogue
         self._namespace = namespace
         self._store = store
         self._system = system
-        self._schema_ids: dict[str, int] = {}
+        self.policy = policy or DeliveryPolicy()
+        self._conf: dict[str, Any] = {
+            "bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
+            "linger.ms": 5, "batch.size": 512 * 1024, "compression.type": "lz4",
+            "queue.buffering.max.messages": 500_000,
+            "message.timeout.ms": int(self.policy.delivery_timeout_s * 1000),
+            "reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000,
+        }
+        self._conf.update(config or {})
+        self._producer = Producer(self._conf)
+        self._renew = False
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", system)
+        self._spool = Spool.open(Path(spool_dir) / f"{name}.sqlite3") if spool_dir is not None else Spool.in_memory()
+        self._seq = itertools.count(self._spool.next_seq())
         self._positions = itertools.count(1)
-        self.report = DeliveryReport()
-        conf = {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
-                "linger.ms": 5, "batch.size": 512 * 1024, "compression.type": "lz4",
-                "queue.buffering.max.messages": 500_000}
-        conf.update(config or {})
-        self._producer = Producer(conf)
+        self._ids: dict[str, int] = {}  # schema fingerprint -> id confirmed by the registry in this run
+        self._fingerprints: dict[str, str] = {}  # dataset name -> fingerprint of its envelope schema
+        self._to_spool: list[SpooledEvent] = []  # outcomes not yet written to the spool …
+        self._to_bury: list[SpooledEvent] = []
+        self._replay_acked: list[str] = []
+        self._replay_refused: dict[str, str] = {}
+        self._setback = False  # a replayed event was not acknowledged: stop, keep order
+        self._retry_s = self.policy.retry_min_s
+        self._next_attempt = 0.0
+        self._lock = threading.RLock()
+        self.report = DeliveryReport(backlog=len(self._spool))
+
+    @classmethod
+    def connect(cls, settings: Settings, system: str = "hub-sdk", catalogue: Catalogue | None = None,
+                policy: DeliveryPolicy | None = None) -> HubProducer:
+        """A producer for the hub described by ``settings``, spooling under ``<HUB_DATA_DIR>/spool``."""
+        bootstrap = settings.kafka.bootstrap_servers
+        return cls(bootstrap, settings.hub.namespace, catalogue or load_catalogue(),
+                   KafkaSchemaStore(bootstrap, settings.registry.topic), system=system,
+                   spool_dir=settings.hub.data_dir / "spool", policy=policy)
+
+    # -- schemas ------------------------------------------------------------------------------------
+    def _subject(self, dataset: Dataset) -> str:
+        return f"{dataset.topics(self._namespace).raw}-value"
+
+    def _fingerprint(self, dataset: Dataset) -> str:
+        fp = self._fingerprints.get(dataset.name)
+        if fp is None:
+            fp = self._fingerprints[dataset.name] = self._spool.remember_schema(self._subject(dataset),
+                                                                                dataset.envelope_schema)
+        return fp
 
     def schema_id(self, dataset: Dataset) -> int:
-        """The registered id of the dataset's envelope schema under ``<raw topic>-value``."""
-        sid = self._schema_ids.get(dataset.name)
-        if sid is None:
-            subject = f"{dataset.topics(self._namespace).raw}-value"
-            sid = self._store.register(subject, dataset.envelope_schema)
-            self._schema_ids[dataset.name] = sid
-        return sid
+        """The registered id of the dataset's envelope schema under ``<raw topic>-value``.
 
+        Raises the registry's errors (:class:`registry.errors.StoreError` when it cannot be reached)."""
+        with self._lock:
+            fp = self._fingerprint(dataset)
+            sid = self._ids.get(fp)
+            if sid is None:
+                sid = self._ids[fp] = self._store.register(self._subject(dataset), dataset.envelope_schema)
+            return sid
+
+    def _schema_id_or_none(self, dataset: Dataset) -> int | None:
+        """The id, or None while the registry cannot be reached (the event is spooled, framed at replay)."""
+        sid = self._ids.get(self._fingerprint(dataset))
+        if sid is not None or time.monotonic() < self._next_attempt:
+            return sid
+        try:
+            return self.schema_id(dataset)
+        except (StoreError, StoreTimeout) as exc:
+            log.warning("schema registry unreachable for %s; spooling: %s", dataset.name, exc)
+            self._back_off()
+            return None
+
+    # -- emitting -----------------------------------------------------------------------------------
     def emit(self, dataset_name: str, op: str, key: str, record: dict[str, Any] | None,
              event_time: datetime | None = None, event_id: str | None = None,
              position: int | None = None) -> str:
-        """Validate, wrap, serialize and send one event; returns its event id.
+        """Validate, wrap, serialize and send (or spool) one event; returns its event id.
 
-        Raises :class:`hub.errors.ValidationError` for a bad record (nothing is sent) and
-        :class:`hub.errors.KafkaError` if the local queue refuses it.
-        """
+        Raises :class:`hub.errors.ValidationError` (:class:`producers.validation.RecordInvalid` listing every
+        bad field) for a bad record — nothing is sent — and :class:`hub.errors.KafkaError` if the client
+        refuses the message outright (e.g. larger than the broker accepts)."""
         dataset = self._catalogue.get(dataset_name)
-        source = Source(dataset.owner.code, self._system, position if position is not None else next(self._positions))
-        event = envelope(dataset, op, key, record, source, event_time=event_time, event_id=event_id)
-        value = wire.encode(self.schema_id(dataset), dataset.parsed_envelope, event)
-        event_id = event["event_id"]
-        self._send(dataset.topics(self._namespace).raw, key.encode(), value, event_id)
-        return str(event_id)
+        with self._lock:
+            position = position if position is not None else next(self._positions)
+            source = Source(dataset.owner.code, self._system, position)
+            event = envelope(dataset, op, key, record, source, event_time=event_time, event_id=event_id)
+            body = _avro_body(dataset.parsed_envelope, event)
+            item = SpooledEvent(str(event["event_id"]), next(self._seq), dataset.topics(self._namespace).raw,
+                                key.encode(), self._fingerprint(dataset), body, "")
+            self._service()
+            if self._to_spool or self.report.backlog:  # behind older events: never overtake them
+                sid, why = None, "backlog"
+            else:
+                sid, why = self._schema_id_or_none(dataset), "registry unreachable"
+            if sid is None:
+                self._to_spool.append(replace(item, reason=why))
+                if len(self._to_spool) >= self.policy.spool_batch:
+                    self._persist()
+                if time.monotonic() >= self._next_attempt and not self.report.pending:
+                    self._replay_round(None)
+            elif not self._produce(item, sid, self._on_sent(item.event_id, item.seq, item.fingerprint)):
+                self._to_spool.append(replace(item, reason="producer failed fatally"))
+            return item.event_id
 
-    def _send(self, topic: str, key: bytes, value: bytes, event_id: str) -> None:
+    def _service(self) -> None:
+        """Serve delivery callbacks; replace a producer that hit a fatal error; write replay outcomes."""
+        self._producer.poll(0)
+        if self._renew:
+            self._producer.flush(self.policy.delivery_timeout_s)  # what it still holds fails into the spool
+            self._producer = Producer(self._conf)
+            self._renew = False
+        if self._replay_acked or self._replay_refused or self._to_bury:
+            self._persist()
+
+    def _produce(self, item: SpooledEvent, sid: int, on_delivery: Callable[[Any, Any], None]) -> bool:
+        """Hand one event to the client; False if the client failed fatally (it is then replaced)."""
+        value = wire.frame(sid, item.body)
+        while True:
+            try:
+                self._producer.produce(item.topic, value=value, key=item.key, on_delivery=on_delivery)
+                self.report.pending += 1
+                return True
+            except BufferError:
+                self._producer.poll(0.05)  # local queue full: serve callbacks, then retry
+            except KafkaException as exc:
+                err = exc.args[0]
+                if err.fatal():
+                    self._renew = True
+                    return False
+                raise KafkaError(f"cannot produce to {item.topic}: {_reason(err)}") from exc
+            finally:
+                self._producer.poll(0)
+
+    def _on_sent(self, event_id: str, seq: int, fp: str) -> Callable[[Any, Any], None]:
+        def delivered(err: Any, msg: Any) -> None:
+            self.report.pending -= 1
+            if err is None:
+                self.report.acknowledged += 1
+                return
+            # Rebuilt from the delivered message: holding each payload until its report would double memory.
+            item = SpooledEvent(event_id, seq, msg.topic(), msg.key(), fp, msg.value()[wire.HEADER_SIZE:],
+                                _reason(err))
+            if err.code() in _SPOOLABLE or err.retriable() or err.fatal():
+                self._renew = self._renew or err.fatal()
+                self._to_spool.append(item)
+            else:
+                self.report.failed[event_id] = item.reason
+                self._to_bury.append(item)
+        return delivered
+
+    def _persist(self) -> None:
+        """Write outcomes gathered by callbacks to the spool, in one transaction each."""
+        if self._to_spool:
+            self.report.spooled += self._spool.add(self._to_spool)
+            self._to_spool.clear()
+        if self._replay_acked:
+            self._spool.remove(self._replay_acked)
+            self._replay_acked.clear()
+        if self._replay_refused or self._to_bury:
+            self._spool.bury(self._replay_refused, self._to_bury)
+            self._replay_refused.clear()
+            self._to_bury.clear()
+        self.report.backlog = len(self._spool)
+
+    # -- flushing and replaying ---------------------------------------------------------------------
+    def flush(self, timeout_s: float | None = None) -> DeliveryReport:
+        """Wait until every event is acknowledged, spooled or failed (sends resolve within the delivery
+        timeout; with ``timeout_s`` some may still be ``pending``), then replay the spool if the broker
+        answers. Returns a snapshot of the report."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._lock:
+            self._settle(deadline)
+            while (self.report.backlog and not self.report.pending
+                   and (deadline is None or time.monotonic() < deadline) and self._replay_round(deadline)):
+                pass
+            return self._snapshot()
+
+    def replay(self, timeout_s: float | None = None) -> DeliveryReport:
+        """Re-send the spool in emit order until it is empty, the broker stops answering or
+        ``timeout_s`` passes; each event leaves the spool once acknowledged."""
+        return self.flush(timeout_s)
+
+    def _settle(self, deadline: float | None) -> None:
+        self._service()
+        self._producer.flush(-1 if deadline is None else max(0.0, deadline - time.monotonic()))
+        self._persist()
+
+    def _replay_round(self, deadline: float | None) -> bool:
+        """Send the oldest spooled events; True if all were acknowledged (try another round)."""
+        self._persist()  # acknowledged ids must leave the spool before it is read again
+        rows = self._spool.oldest(self.policy.replay_batch)
+        if not rows:
+            return False
+        ids = self._confirm_schemas(rows) if self._answers(rows[0].topic) else None
+        if ids is None:
+            self._back_off()
+            return False
+        self._setback = False
+        for row in rows:
+            try:
+                if not self._produce(row, ids[row.fingerprint], self._on_replayed(row.event_id)):
+                    self._setback = True
+                    break
+            except KafkaError as exc:
+                self._replay_refused[row.event_id] = self.report.failed[row.event_id] = str(exc)
+        self._settle(deadline)
+        if self._setback or self.report.pending:
+            self._back_off()
+            return False
+        self._retry_s, self._next_attempt = self.policy.retry_min_s, 0.0
+        return True
+
+    def _on_replayed(self, event_id: str) -> Callable[[Any, Any], None]:
         def delivered(err: Any, _msg: Any) -> None:
             self.report.pending -= 1
             if err is None:
                 self.report.acknowledged += 1
+                self.report.replayed += 1
+                self._replay_acked.append(event_id)
+            elif err.code() in _SPOOLABLE or err.retriable() or err.fatal():
+                self._renew = self._renew or err.fatal()
+                self._setback = True  # it stays in the spool
             else:
-                self.report.failed[event_id] = str(err)
+                self._replay_refused[event_id] = self.report.failed[event_id] = _reason(err)
+        return delivered
 
-        while True:
+    def _answers(self, topic: str) -> bool:
+        try:
+            self._producer.list_topics(topic, timeout=self.policy.probe_timeout_s)
+            return True
+        except KafkaException:
+            return False
+
+    def _confirm_schemas(self, rows: list[SpooledEvent]) -> dict[str, int] | None:
+        """Registry ids of the rows' writer schemas (registered if new), or None if unreachable."""
+        for fp in {r.fingerprint for r in rows} - self._ids.keys():
+            stored = self._spool.schema(fp)
+            assert stored is not None, "a spooled event always has its schema in the spool"
             try:
-                self._producer.produce(topic, value=value, key=key, on_delivery=delivered)
-                self.report.pending += 1
-                return
-            except BufferError:
-                self._producer.poll(0.05)  # local queue full: serve callbacks, then retry
-            except KafkaException as exc:
-                raise KafkaError(f"cannot produce to {topic}: {exc}") from exc
-            finally:
-                self._producer.poll(0)
+                self._ids[fp] = self._store.register(stored.subject, stored.schema)
+            except (StoreError, StoreTimeout) as exc:
+                log.warning("schema registry unreachable; replay postponed: %s", exc)
+                return None
+        return self._ids
 
-    def flush(self, timeout_s: float | None = None) -> DeliveryReport:
-        """Block until every emitted event is acknowledged or failed (or ``timeout_s`` passes)."""
-        self._producer.flush(-1 if timeout_s is None else timeout_s)
-        return self.report
+    def _back_off(self) -> None:
+        self._next_attempt = time.monotonic() + self._retry_s
+        self._retry_s = min(self._retry_s * 2, self.policy.retry_max_s)
+
+    def _snapshot(self) -> DeliveryReport:
+        return replace(self.report, failed=dict(self.report.failed))
+
+    def close(self, timeout_s: float | None = None) -> DeliveryReport:
+        """Flush (spooling what Kafka cannot take) and close the spool. The store is the caller's."""
+        with self._lock:
+            self.flush(timeout_s)
+            self._producer.purge(in_queue=True, in_flight=False)  # left after a timed-out flush: spool them
+            self._producer.poll(0)
+            self._persist()
+            self._spool.close()
+            return self._snapshot()
+
+    def __enter__(self) -> HubProducer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _avro_body(parsed_schema: Any, record: dict[str, Any]) -> bytes:
+    """The Avro binary of ``record`` without the Confluent header (the id is added when it is sent)."""
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, parsed_schema, record)
+    return buf.getvalue()

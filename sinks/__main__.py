@@ -27,13 +27,14 @@ def main() -> None:
         server = QueryServer(writer, hub.sql_host, hub.sql_port)
         server.start()
         logging.getLogger("hub.sink").info("query endpoint on http://%s:%d", hub.sql_host, hub.sql_port)
-    sink = KafkaSink(kafka.bootstrap_servers, f"{hub.namespace}-sink", hub.namespace, catalogue, writer,
-                     SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers, RegistrySettings().topic).schema), sink_settings)
     stop = threading.Event()
+    sink = KafkaSink(kafka.bootstrap_servers, f"{hub.namespace}-sink", hub.namespace, catalogue, writer,
+                     SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers, RegistrySettings().topic).schema),
+                     sink_settings, stop=stop)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        sink.run(stop)
+        sink.run()
     finally:
         if server is not None:
             server.stop()

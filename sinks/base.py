@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from hub.catalogue import Dataset
 from sinks.rows import Located
@@ -13,8 +13,10 @@ class BatchWriter(Protocol):
     def ensure_tables(self) -> None:
         """Create the tables of every dataset if missing."""
 
-    def write(self, dataset: Dataset, events: Sequence[Located], token: str) -> None:
-        """Insert ``events`` atomically; a second call with the same ``token`` inserts nothing."""
+    def write(self, dataset: Dataset, events: Sequence[Located], token: str,
+              writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
+        """Insert ``events`` atomically; a second call with the same ``token`` inserts nothing.
+        ``writer_schemas`` are the envelope schemas the events were written with (schema evolution)."""
 
     def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
         """Highest offset already stored per partition of ``topic``."""

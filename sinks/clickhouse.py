@@ -1,4 +1,10 @@
-"""The ClickHouse side of the sink: table creation, deduplicated columnar inserts, recovery queries."""
+"""The ClickHouse side of the sink: tables, schema evolution, deduplicated columnar inserts, recovery.
+
+Per dataset two tables (see :mod:`sinks.ddl`): ``<dataset>_history`` (every event) and
+``<dataset>_current`` (ReplacingMergeTree by version with a delete flag). A batch is written to the current
+table first and to the history table last: the history table's highest stored offset is the sink's
+recovery point, so it must only show offsets whose rows are everywhere.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +16,20 @@ from clickhouse_connect.driver.client import Client
 
 from hub.catalogue import Catalogue, Dataset
 from hub.errors import ClickHouseError
-from sinks.ddl import create_history_table, history_columns, history_table
+from sinks.ddl import (Column, add_columns, create_current_table, create_history_table, current_columns,
+                       current_table, envelope_columns, history_table)
 from sinks.rows import Located, to_columns
 
 
 class ClickHouseWriter:
-    """Writes history rows; thread-safe, so the same client can also answer analysts' queries."""
+    """Writes history and current rows; thread-safe, so one client can also answer analysts' queries."""
 
     def __init__(self, client: Client, database: str, catalogue: Catalogue) -> None:
         self.client = client
         self.database = database
         self.catalogue = catalogue
         self.lock = threading.RLock()
+        self._table_columns: dict[str, set[str]] = {}
 
     def _run(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
@@ -32,15 +40,37 @@ class ClickHouseWriter:
 
     def ensure_tables(self) -> None:
         for dataset in self.catalogue:
-            self._run(f"creating {history_table(dataset)}", self.client.command,
-                      create_history_table(self.database, dataset))
+            for ddl in (create_history_table(self.database, dataset), create_current_table(self.database, dataset)):
+                self._run(f"creating tables of {dataset.name}", self.client.command, ddl)
 
-    def write(self, dataset: Dataset, events: Sequence[Located], token: str) -> None:
-        columns = history_columns(dataset)
-        self._run(f"insert into {history_table(dataset)}", self.client.insert,
-                  f"{self.database}.{history_table(dataset)}", to_columns(columns, events),
-                  column_names=[c.name for c in columns], column_type_names=[c.type for c in columns],
-                  column_oriented=True, settings={"insert_deduplication_token": token})
+    def _existing(self, table: str) -> set[str]:
+        known = self._table_columns.get(table)
+        if known is None:
+            rows = self._run(f"describing {table}", self.client.query,
+                             f"DESCRIBE TABLE `{self.database}`.`{table}`").result_rows
+            known = self._table_columns[table] = {str(r[0]) for r in rows}
+        return known
+
+    def _evolve(self, table: str, columns: Sequence[Column]) -> None:
+        """Add the columns a newer writer schema brought; existing columns keep their type."""
+        existing = self._existing(table)
+        missing = [c for c in columns if c.name not in existing]
+        for statement in add_columns(self.database, table, missing):
+            self._run(f"evolving {table}", self.client.command, statement)
+        existing.update(c.name for c in missing)
+
+    def write(self, dataset: Dataset, events: Sequence[Located], token: str,
+              writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
+        """Insert ``events`` into the dataset's current and history tables, each once per ``token``.
+
+        ``writer_schemas`` are the envelope schemas the events were written with; columns they add to the
+        catalogue's are added to the tables first."""
+        columns = _union([envelope_columns(dataset.envelope_schema), *(envelope_columns(s) for s in writer_schemas)])
+        for table, cols in ((current_table(dataset), current_columns(columns)), (history_table(dataset), columns)):
+            self._evolve(table, cols)
+            self._run(f"insert into {table}", self.client.insert, f"{self.database}.{table}", to_columns(cols, events),
+                      column_names=[c.name for c in cols], column_type_names=[c.type for c in cols],
+                      column_oriented=True, settings={"insert_deduplication_token": token})
 
     def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
         result = self._run(
@@ -51,3 +81,11 @@ class ClickHouseWriter:
 
     def raw_query(self, sql: str, fmt: str, parameters: dict[str, Any] | None = None) -> bytes:
         return self._run("query", self.client.raw_query, sql, parameters=parameters, fmt=fmt)  # type: ignore[no-any-return]
+
+
+def _union(column_lists: Sequence[Sequence[Column]]) -> list[Column]:
+    seen: dict[str, Column] = {}
+    for columns in column_lists:
+        for column in columns:
+            seen.setdefault(column.name, column)
+    return list(seen.values())

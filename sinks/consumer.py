@@ -4,22 +4,30 @@ Exactly-once effect: each insert covers one partition's contiguous offset range 
 deduplication token ``<topic>/<partition>/<first>-<last>``; offsets are committed only after the insert
 succeeded; and on every partition assignment the consumer starts after the highest offset already stored
 in ClickHouse, so a crash between insert and commit neither loses nor doubles a row.
+
+Backpressure: when ClickHouse refuses an insert, the sink pauses its partitions (so nothing more is
+fetched and memory stays at one batch), keeps polling so it stays in the group, retries the same batch
+with exponential backoff, and resumes when the insert succeeds. If its partitions are revoked meanwhile,
+the batch is dropped uncommitted: the partitions' next owner reads it again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from hub.catalogue import Catalogue, Dataset
-from hub.errors import KafkaError, WireFormatError
+from hub.errors import ClickHouseError, KafkaError, WireFormatError
 from hub.settings import SinkSettings
 from hub.wire import SchemaCache
+from sinks.backoff import Backoff
 from sinks.base import BatchWriter
 from sinks.rows import Located
 
@@ -30,6 +38,8 @@ log = logging.getLogger("hub.sink")
 class SinkStats:
     rows: int = 0
     batches: int = 0
+    retries: int = 0
+    abandoned_batches: int = 0
     undecodable: dict[str, int] = field(default_factory=dict)
 
 
@@ -41,8 +51,12 @@ def _offset(msg: Message) -> int:
 
 class KafkaSink:
     def __init__(self, bootstrap: str, group: str, namespace: str, catalogue: Catalogue,
-                 writer: BatchWriter, schemas: SchemaCache, settings: SinkSettings) -> None:
+                 writer: BatchWriter, schemas: SchemaCache, settings: SinkSettings,
+                 backoff: Backoff = Backoff(), stop: threading.Event | None = None) -> None:
         self._writer = writer
+        self._backoff = backoff
+        self._stop = stop or threading.Event()
+        self._generation = 0  # bumped on every revocation
         self._schemas = schemas
         self._settings = settings
         self._by_topic: dict[str, Dataset] = {d.topics(namespace).clean: d for d in catalogue}
@@ -50,7 +64,7 @@ class KafkaSink:
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
             "auto.offset.reset": "earliest", "isolation.level": "read_committed",
-            "fetch.min.bytes": 1, "fetch.wait.max.ms": 50, "queued.max.messages.kbytes": 65536,
+            "fetch.min.bytes": 1, "fetch.wait.max.ms": 50, "queued.max.messages.kbytes": 32768,
         })
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -69,8 +83,11 @@ class KafkaSink:
                 tp.offset = start
         consumer.assign(partitions)
 
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._generation += 1
+
     def subscribe(self) -> None:
-        self._consumer.subscribe(list(self._by_topic), on_assign=self._on_assign)
+        self._consumer.subscribe(list(self._by_topic), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def poll_batch(self) -> int:
         """Consume one bounded batch, insert it, commit it. Returns the number of rows inserted."""
@@ -86,37 +103,75 @@ class KafkaSink:
                 log.warning("consumer error: %s", msg.error())
                 continue
             groups[(str(msg.topic()), int(msg.partition() or 0))].append(msg)
+        generation = self._generation
+        prepared = [self._prepare(self._by_topic[topic], topic, partition, msgs)
+                    for (topic, partition), msgs in groups.items()]
         inserted = 0
-        commits: list[TopicPartition] = []
-        for (topic, partition), msgs in groups.items():
-            inserted += self._insert(self._by_topic[topic], topic, partition, msgs)
-            commits.append(TopicPartition(topic, partition, _offset(msgs[-1]) + 1))
+        for dataset, located, token, schemas in prepared:
+            if located and not self._write_with_backoff(dataset, located, token, schemas, generation):
+                self.stats.abandoned_batches += 1
+                return 0
+            inserted += len(located)
+        commits = [TopicPartition(topic, partition, _offset(msgs[-1]) + 1) for (topic, partition), msgs in groups.items()]
         if commits:
             self._consumer.commit(offsets=commits, asynchronous=False)
         self.stats.rows += inserted
         self.stats.batches += 1
         return inserted
 
-    def _insert(self, dataset: Dataset, topic: str, partition: int, msgs: Sequence[Message]) -> int:
+    def _write_with_backoff(self, dataset: Dataset, located: list[Located], token: str,
+                            schemas: list[dict[str, Any]], generation: int) -> bool:
+        """Write until it succeeds (True), or the partitions were revoked or the sink stops (False)."""
+        attempt = 0
+        paused: list[TopicPartition] = []
+        try:
+            while True:
+                try:
+                    self._writer.write(dataset, located, token, schemas)
+                    return True
+                except ClickHouseError as exc:
+                    attempt += 1
+                    self.stats.retries += 1
+                    delay = self._backoff.delay(attempt)
+                    log.warning("ClickHouse insert failed (attempt %d), retrying in %.1fs: %s", attempt, delay,
+                                str(exc)[:200])
+                    if not paused:
+                        paused = self._consumer.assignment()
+                        self._consumer.pause(paused)
+                deadline = time.monotonic() + delay
+                while time.monotonic() < deadline:
+                    # Paused: consume() returns nothing, but serves the group so we keep our partitions.
+                    self._consumer.consume(1, min(0.5, max(0.0, deadline - time.monotonic())))
+                    if self._stop.is_set() or self._generation != generation:
+                        log.warning("abandoning an uncommitted batch (%s)",
+                                    "stopping" if self._stop.is_set() else "partitions revoked")
+                        return False
+        finally:
+            if paused:
+                self._consumer.resume([tp for tp in paused if tp in self._consumer.assignment()])
+
+    def _prepare(self, dataset: Dataset, topic: str, partition: int,
+                 msgs: Sequence[Message]) -> tuple[Dataset, list[Located], str, list[dict[str, Any]]]:
         located: list[Located] = []
+        schema_ids: set[int] = set()
         for msg in msgs:
             try:
-                _, event = self._schemas.decode(msg.value())
+                schema_id, event = self._schemas.decode(msg.value())
             except WireFormatError as exc:
                 # Offsets and reason code only: the payload may carry personal data.
-                log.warning("undecodable %s[%d]@%d: %s", topic, partition, msg.offset(), exc.code)
+                log.warning("undecodable %s[%d]@%d: %s", topic, partition, _offset(msg), exc.code)
                 self.stats.undecodable[exc.code] = self.stats.undecodable.get(exc.code, 0) + 1
                 continue
+            schema_ids.add(schema_id)
             located.append(Located(topic, partition, _offset(msg), event))
-        if located:
-            token = f"{topic}/{partition}/{_offset(msgs[0])}-{_offset(msgs[-1])}"
-            self._writer.write(dataset, located, token)
-        return len(located)
+        token = f"{topic}/{partition}/{_offset(msgs[0])}-{_offset(msgs[-1])}"
+        return dataset, located, token, [self._schemas.schema(i) for i in sorted(schema_ids)]
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self) -> None:
+        """Consume until the stop event given at construction is set."""
         self.subscribe()
         try:
-            while not stop.is_set():
+            while not self._stop.is_set():
                 self.poll_batch()
         finally:
             self.close()

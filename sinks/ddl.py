@@ -123,18 +123,73 @@ def record_columns(record: dict[str, Any], path: tuple[str, ...] = ("after",)) -
     return columns
 
 
+CURRENT_COLUMNS = (
+    Column("_version", "UInt128", ()),
+    Column("_is_deleted", "UInt8", ()),
+)
+
+
+def after_record(envelope_schema: dict[str, Any]) -> dict[str, Any]:
+    """The dataset record inside an envelope schema (the non-null branch of ``after``)."""
+    for field in envelope_schema["fields"]:
+        if field["name"] == "after":
+            record = _record_of(field["type"])
+            if record is not None:
+                return record
+    raise ValueError("envelope schema has no record-typed 'after' field")
+
+
+def envelope_columns(envelope_schema: dict[str, Any]) -> list[Column]:
+    """History columns of events written with ``envelope_schema`` (a writer schema from the registry)."""
+    return [*KAFKA_COLUMNS, *ENVELOPE_COLUMNS, *record_columns(after_record(envelope_schema))]
+
+
 def history_columns(dataset: Dataset) -> list[Column]:
-    return [*KAFKA_COLUMNS, *ENVELOPE_COLUMNS, *record_columns(dataset.record_schema)]
+    return envelope_columns(dataset.envelope_schema)
+
+
+def current_columns(columns: list[Column]) -> list[Column]:
+    """The current-state table has the history columns plus the replacing version and delete flag."""
+    return [*columns, *CURRENT_COLUMNS]
 
 
 def history_table(dataset: Dataset) -> str:
     return f"{dataset.table_stem}_history"
 
 
+def current_table(dataset: Dataset) -> str:
+    return f"{dataset.table_stem}_current"
+
+
+def _column_list(columns: list[Column]) -> str:
+    return ",\n  ".join(f"`{c.name}` {c.type}" for c in columns)
+
+
 def create_history_table(database: str, dataset: Dataset, dedup_window: int = 10_000) -> str:
     """Every change event of the dataset, one row each; inserts deduplicated by token."""
-    cols = ",\n  ".join(f"`{c.name}` {c.type}" for c in history_columns(dataset))
-    return (f"CREATE TABLE IF NOT EXISTS `{database}`.`{history_table(dataset)}` (\n  {cols},\n"
+    return (f"CREATE TABLE IF NOT EXISTS `{database}`.`{history_table(dataset)}` (\n"
+            f"  {_column_list(history_columns(dataset))},\n"
             f"  `_sink_time` DateTime64(3, 'UTC') DEFAULT now64(3)\n)\n"
             f"ENGINE = MergeTree\nORDER BY (key, event_time, _partition, _offset)\n"
             f"SETTINGS non_replicated_deduplication_window = {dedup_window}")
+
+
+def create_current_table(database: str, dataset: Dataset, dedup_window: int = 10_000) -> str:
+    """One row per key: the latest event by (event time, source position); deletes vanish under FINAL."""
+    return (f"CREATE TABLE IF NOT EXISTS `{database}`.`{current_table(dataset)}` (\n"
+            f"  {_column_list(current_columns(history_columns(dataset)))},\n"
+            f"  `_sink_time` DateTime64(3, 'UTC') DEFAULT now64(3)\n)\n"
+            f"ENGINE = ReplacingMergeTree(_version, _is_deleted)\nORDER BY key\n"
+            f"SETTINGS non_replicated_deduplication_window = {dedup_window}")
+
+
+def add_columns(database: str, table: str, missing: list[Column]) -> list[str]:
+    """``ALTER TABLE … ADD COLUMN`` statements for columns a newer writer schema brought (pure)."""
+    return [f"ALTER TABLE `{database}`.`{table}` ADD COLUMN IF NOT EXISTS `{c.name}` {c.type}" for c in missing]
+
+
+def version(event: dict[str, Any]) -> int:
+    """ReplacingMergeTree version: event time (ms) in the high 64 bits, source position in the low 64 bits,
+    so a later event wins and, at equal times, the later position in the source system."""
+    millis = int(event["event_time"].timestamp() * 1000)
+    return (millis << 64) | (int(event["source"]["position"]) & 0xFFFF_FFFF_FFFF_FFFF)

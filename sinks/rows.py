@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sinks.ddl import Column
+from sinks.ddl import Column, version
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,10 @@ def to_columns(columns: Sequence[Column], events: Sequence[Located]) -> list[lis
             out.append([e.partition for e in events])
         elif col.name == "_offset":
             out.append([e.offset for e in events])
+        elif col.name == "_version":
+            out.append([version(e.event) for e in events])
+        elif col.name == "_is_deleted":
+            out.append([1 if e.event["op"] == "d" else 0 for e in events])
         else:
             empty = _empty(col.type)
             values = [_get(e.event, col.path) for e in events]

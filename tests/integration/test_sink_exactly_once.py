@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from hub import wire
 from hub.catalogue import Dataset, load_catalogue
@@ -32,8 +33,9 @@ class CrashAfterInsert:
     def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
         return self.inner.max_offsets(dataset, topic)
 
-    def write(self, dataset: Dataset, events: Sequence[Located], token: str) -> None:
-        self.inner.write(dataset, events, token)
+    def write(self, dataset: Dataset, events: Sequence[Located], token: str,
+              writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
+        self.inner.write(dataset, events, token, writer_schemas)
         raise SystemError("simulated crash after insert, before commit")
 
 
@@ -107,3 +109,5 @@ def test_same_token_inserts_once(hub_settings: HubSettings, chdb_url: str, datab
     writer.write(dataset, events[:5], "x/0/0-4")
     count = writer.client.query(f"SELECT count() FROM {database}.population_citizen_history").result_rows[0][0]
     assert count == 15
+    current = writer.client.query(f"SELECT count() FROM {database}.population_citizen_current").result_rows[0][0]
+    assert current == 15  # the same tokens deduplicate the current-state table too

@@ -34,9 +34,10 @@ def test_envelope_carries_source_times_and_record() -> None:
         ("x", "k", {}, "op", "one of c/u/d/r"),
         ("d", "k", {}, "after", "null for deletes (op d), a record otherwise"),
         ("c", "", {}, "key", "non-empty string"),
-        ("c", "k", {"full_name": 12}, "Citizen.full_name", "type string"),
-        ("c", "k", {"sex": "UNKNOWN"}, "Citizen.sex", "type enum"),
-        ("c", "k", {"permanent_address": {"line": "x", "ward_code": None}}, "Address.province_code", "type string"),
+        ("c", "k", {"full_name": 12}, "full_name", "type"),
+        ("c", "k", {"sex": "UNKNOWN"}, "sex", "enum"),
+        ("c", "k", {"permanent_address": {"line": "x", "ward_code": None}}, "permanent_address.province_code",
+         "required"),
     ],
 )
 def test_bad_events_name_the_field_and_rule(op: str, key: str, patch: dict, field: str, rule: str) -> None:
