@@ -19,6 +19,7 @@ from hub.errors import ClickHouseError
 from sinks.ddl import (Column, add_columns, create_current_table, create_history_table, current_columns,
                        current_table, envelope_columns, history_table)
 from sinks.rows import Located, to_columns
+from sinks.statistics import statistics_views
 
 
 class ClickHouseWriter:
@@ -42,6 +43,10 @@ class ClickHouseWriter:
         for dataset in self.catalogue:
             for ddl in (create_history_table(self.database, dataset), create_current_table(self.database, dataset)):
                 self._run(f"creating tables of {dataset.name}", self.client.command, ddl)
+        if {"population.citizen", "civil_status.event", "enterprise.registration", "social_insurance.participant",
+                "land.parcel"} <= set(self.catalogue.datasets):
+            for name, ddl in statistics_views(self.database).items():
+                self._run(f"creating view {name}", self.client.command, ddl)
 
     def _existing(self, table: str) -> set[str]:
         known = self._table_columns.get(table)
