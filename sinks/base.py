@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from hub.catalogue import Dataset
+from sinks.dead_letters import DeadLetter
 from sinks.rows import Located
 
 
@@ -17,6 +18,9 @@ class BatchWriter(Protocol):
               writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
         """Insert ``events`` atomically; a second call with the same ``token`` inserts nothing.
         ``writer_schemas`` are the envelope schemas the events were written with (schema evolution)."""
+
+    def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
+        """Insert dead letters atomically, once per ``token``."""
 
     def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
         """Highest offset already stored per partition of ``topic``."""

@@ -18,6 +18,8 @@ from hub.catalogue import Catalogue, Dataset
 from hub.errors import ClickHouseError
 from sinks.ddl import (Column, add_columns, create_current_table, create_history_table, current_columns,
                        current_table, envelope_columns, history_table)
+from sinks import dead_letters
+from sinks.dead_letters import DeadLetter
 from sinks.rows import Located, to_columns
 from sinks.statistics import statistics_views
 
@@ -43,6 +45,7 @@ class ClickHouseWriter:
         for dataset in self.catalogue:
             for ddl in (create_history_table(self.database, dataset), create_current_table(self.database, dataset)):
                 self._run(f"creating tables of {dataset.name}", self.client.command, ddl)
+        self._run("creating the dead-letter table", self.client.command, dead_letters.create_table(self.database))
         if {"population.citizen", "civil_status.event", "enterprise.registration", "social_insurance.participant",
                 "land.parcel"} <= set(self.catalogue.datasets):
             for name, ddl in statistics_views(self.database).items():
@@ -77,10 +80,17 @@ class ClickHouseWriter:
                       column_names=[c.name for c in cols], column_type_names=[c.type for c in cols],
                       column_oriented=True, settings={"insert_deduplication_token": token})
 
+    def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
+        self._run(f"insert into {dead_letters.TABLE}", self.client.insert, f"{self.database}.{dead_letters.TABLE}",
+                  dead_letters.columns_of(letters), column_names=[n for n, _ in dead_letters.COLUMNS],
+                  column_type_names=[t for _, t in dead_letters.COLUMNS], column_oriented=True,
+                  settings={"insert_deduplication_token": token})
+
     def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
+        table = dead_letters.TABLE if topic.endswith(".dlq") else history_table(dataset)
         result = self._run(
             "reading stored offsets", self.client.query,
-            f"SELECT _partition, max(_offset) FROM `{self.database}`.`{history_table(dataset)}` "
+            f"SELECT _partition, max(_offset) FROM `{self.database}`.`{table}` "
             "WHERE _topic = {topic:String} GROUP BY _partition", parameters={"topic": topic})
         return {int(p): int(o) for p, o in result.result_rows}
 

@@ -17,8 +17,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
@@ -29,6 +30,7 @@ from hub.settings import SinkSettings
 from hub.wire import SchemaCache
 from sinks.backoff import Backoff
 from sinks.base import BatchWriter
+from sinks.dead_letters import DeadLetter, decode_headers
 from sinks.rows import Located
 
 log = logging.getLogger("hub.sink")
@@ -59,7 +61,13 @@ class KafkaSink:
         self._generation = 0  # bumped on every revocation
         self._schemas = schemas
         self._settings = settings
-        self._by_topic: dict[str, Dataset] = {d.topics(namespace).clean: d for d in catalogue}
+        self._by_topic: dict[str, Dataset] = {}
+        self._dlq_topics: set[str] = set()
+        for d in catalogue:
+            topics = d.topics(namespace)
+            self._by_topic[topics.clean] = d
+            self._by_topic[topics.dlq] = d
+            self._dlq_topics.add(topics.dlq)
         self.stats = SinkStats()
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
@@ -106,14 +114,22 @@ class KafkaSink:
                 continue
             groups[(str(msg.topic()), int(msg.partition() or 0))].append(msg)
         generation = self._generation
-        prepared = [self._prepare(self._by_topic[topic], topic, partition, msgs)
-                    for (topic, partition), msgs in groups.items()]
         inserted = 0
-        for dataset, located, token, schemas in prepared:
-            if located and not self._write_with_backoff(dataset, located, token, schemas, generation):
+        for (topic, partition), msgs in groups.items():
+            token = f"{topic}/{partition}/{_offset(msgs[0])}-{_offset(msgs[-1])}"
+            if topic in self._dlq_topics:
+                letters = [DeadLetter(topic, partition, _offset(m), self._by_topic[topic].name, m.key() or b"",
+                                      m.value() or b"", decode_headers(m.headers())) for m in msgs]
+                write: Callable[[], None] = partial(self._writer.write_dead_letters, letters, token)
+                count = len(letters)
+            else:
+                dataset, located, schemas = self._prepare(self._by_topic[topic], topic, partition, msgs)
+                write = partial(self._writer.write, dataset, located, token, schemas)
+                count = len(located)
+            if count and not self._write_with_backoff(write, generation):
                 self.stats.abandoned_batches += 1
                 return 0
-            inserted += len(located)
+            inserted += count
         commits = [TopicPartition(topic, partition, _offset(msgs[-1]) + 1) for (topic, partition), msgs in groups.items()]
         if commits:
             self._consumer.commit(offsets=commits, asynchronous=False)
@@ -121,15 +137,14 @@ class KafkaSink:
         self.stats.batches += 1
         return inserted
 
-    def _write_with_backoff(self, dataset: Dataset, located: list[Located], token: str,
-                            schemas: list[dict[str, Any]], generation: int) -> bool:
+    def _write_with_backoff(self, write: Callable[[], None], generation: int) -> bool:
         """Write until it succeeds (True), or the partitions were revoked or the sink stops (False)."""
         attempt = 0
         paused: list[TopicPartition] = []
         try:
             while True:
                 try:
-                    self._writer.write(dataset, located, token, schemas)
+                    write()
                     return True
                 except ClickHouseError as exc:
                     attempt += 1
@@ -153,7 +168,7 @@ class KafkaSink:
                 self._consumer.resume([tp for tp in paused if tp in self._consumer.assignment()])
 
     def _prepare(self, dataset: Dataset, topic: str, partition: int,
-                 msgs: Sequence[Message]) -> tuple[Dataset, list[Located], str, list[dict[str, Any]]]:
+                 msgs: Sequence[Message]) -> tuple[Dataset, list[Located], list[dict[str, Any]]]:
         located: list[Located] = []
         schema_ids: set[int] = set()
         for msg in msgs:
@@ -166,8 +181,7 @@ class KafkaSink:
                 continue
             schema_ids.add(schema_id)
             located.append(Located(topic, partition, _offset(msg), event))
-        token = f"{topic}/{partition}/{_offset(msgs[0])}-{_offset(msgs[-1])}"
-        return dataset, located, token, [self._schemas.schema(i) for i in sorted(schema_ids)]
+        return dataset, located, [self._schemas.schema(i) for i in sorted(schema_ids)]
 
     def run(self) -> None:
         """Consume until the stop event given at construction is set."""

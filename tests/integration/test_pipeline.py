@@ -46,10 +46,14 @@ def test_every_event_lands_exactly_once(kafka: KafkaSettings, hub_settings: HubS
     def rows() -> int:
         return int(writer.client.query(f"SELECT count() FROM {table}").result_rows[0][0])
 
+    def dead() -> int:
+        return int(writer.client.query(f"SELECT count() FROM {database}.dead_letters").result_rows[0][0])
+
     with streams_worker(kafka, hub_settings) as worker:
         sink = make_sink(kafka, hub_settings, writer)
         try:
-            drain_until(sink, lambda: rows() >= len(expected_ids), alive=lambda: worker.poll() is None)
+            drain_until(sink, lambda: rows() >= len(expected_ids) and dead() >= len(GARBAGE),
+                        alive=lambda: worker.poll() is None)
             for _ in range(5):  # anything extra would show up now
                 sink.poll_batch()
         finally:
@@ -60,6 +64,12 @@ def test_every_event_lands_exactly_once(kafka: KafkaSettings, hub_settings: HubS
     assert stored == expected_ids
     assert message_count(kafka.bootstrap_servers, topics.clean) == EVENTS + 100
     assert message_count(kafka.bootstrap_servers, topics.dlq) == len(GARBAGE)
+    letters = writer.client.query(f"SELECT raw, reason, dataset, source_topic FROM {database}.dead_letters "
+                                  "ORDER BY source_offset", column_formats={"raw": "bytes"}).result_rows
+    assert [r[0] for r in letters] == GARBAGE
+    assert [r[1] for r in letters][:2] == ["empty", "bad_magic"]
+    assert letters[2][1] in ("avro_decode", "unknown_schema")
+    assert {(r[2], r[3]) for r in letters} == {("population.citizen", topics.raw)}
 
     # The sink committed exactly the log-end offsets of the clean topic, read back from the broker.
     consumer = Consumer({"bootstrap.servers": kafka.bootstrap_servers, "group.id": f"{ns}-sink"})
@@ -80,6 +90,9 @@ def test_dead_letters_keep_raw_bytes_and_source_offsets(kafka: KafkaSettings, hu
     raw = Producer({"bootstrap.servers": kafka.bootstrap_servers})
     raw.produce(topics.raw, key=b"k", value=b"\x07not framed", partition=2)
     assert raw.flush(30) == 0
+
+    def dead() -> int:
+        return int(writer.client.query(f"SELECT count() FROM {database}.dead_letters").result_rows[0][0])
 
     with streams_worker(kafka, hub_settings) as worker:
         consumer = Consumer({"bootstrap.servers": kafka.bootstrap_servers, "group.id": f"{ns}-dlq-reader",

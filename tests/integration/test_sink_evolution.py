@@ -27,6 +27,7 @@ from registry.store import KafkaSchemaStore
 from sinks.backoff import Backoff
 from sinks.clickhouse import ClickHouseWriter
 from sinks.consumer import KafkaSink
+from sinks.dead_letters import DeadLetter
 from sinks.rows import Located
 from tests.integration.pipeline import drain_until
 
@@ -94,6 +95,9 @@ class FlakyWriter:
 
     def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
         return self.inner.max_offsets(dataset, topic)
+
+    def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
+        self.inner.write_dead_letters(letters, token)
 
     def write(self, dataset: Dataset, events: Sequence[Located], token: str,
               writer_schemas: Sequence[dict[str, Any]] = ()) -> None:

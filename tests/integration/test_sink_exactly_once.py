@@ -15,6 +15,7 @@ from producers.sdk import HubProducer
 from producers.simulator import PopulationSimulator
 from registry.store import KafkaSchemaStore
 from sinks.clickhouse import ClickHouseWriter
+from sinks.dead_letters import DeadLetter
 from sinks.rows import Located
 from tests.integration.pipeline import drain_until, make_sink
 
@@ -32,6 +33,9 @@ class CrashAfterInsert:
 
     def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
         return self.inner.max_offsets(dataset, topic)
+
+    def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
+        self.inner.write_dead_letters(letters, token)
 
     def write(self, dataset: Dataset, events: Sequence[Located], token: str,
               writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
