@@ -69,13 +69,17 @@ class SchemaCache:
             self._parsed[schema_id] = parsed
         return parsed
 
-    def decode(self, message: bytes | None) -> tuple[int, dict[str, Any]]:
-        """Decode a framed message into (schema id, record). Raises :class:`WireFormatError`."""
+    def decode(self, message: bytes | None, reader: Any = None) -> tuple[int, dict[str, Any]]:
+        """Decode a framed message into (schema id, record). Raises :class:`WireFormatError`.
+
+        With a parsed ``reader`` schema the record is resolved from the writer's schema to the reader's by
+        Avro's rules (fields added with defaults filled in, removed ones dropped, promotions applied), so a
+        consumer sees one shape whichever compatible version the producer used."""
         schema_id, body = unframe(message)
         parsed = self.parsed(schema_id)
         try:
-            record = fastavro.schemaless_reader(io.BytesIO(body), parsed, None)
-        except Exception as exc:  # fastavro raises many types on corrupt input
+            record = fastavro.schemaless_reader(io.BytesIO(body), parsed, reader)
+        except Exception as exc:  # fastavro raises many types on corrupt input or unresolvable schemas
             raise WireFormatError("avro_decode", type(exc).__name__) from exc
         if not isinstance(record, dict):
             raise WireFormatError("avro_decode", "body is not a record")

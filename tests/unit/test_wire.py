@@ -51,3 +51,12 @@ def test_bad_frames_get_a_reason_code(message: bytes | None, code: str) -> None:
     with pytest.raises(WireFormatError) as info:
         wire.SchemaCache(fetch).decode(message)
     assert info.value.code == code
+
+
+def test_decode_resolves_writer_to_reader_schema() -> None:
+    v2 = {"type": "record", "name": "R", "fields": [
+        {"name": "a", "type": "double"},  # promoted from long
+        {"name": "tag", "type": "string", "default": "none"},  # added with a default; "s" removed
+    ]}
+    message = wire.encode(7, fastavro.parse_schema(SCHEMA), {"a": 3, "s": "x"})
+    assert wire.SchemaCache(fetch).decode(message, reader=fastavro.parse_schema(v2)) == (7, {"a": 3.0, "tag": "none"})
