@@ -8,9 +8,14 @@
     ├── WireFormatError             bytes that are not Confluent-framed Avro (carries a reason code)
     ├── SchemaNotFound              a schema id or subject the registry does not know
     ├── ValidationError             a record that does not match its dataset's schema (field path, rule)
+    │   └── producers.validation.RecordInvalid      every field error of one record
     ├── KafkaError                  the broker refused or could not be reached
     │   └── LauncherError           the local broker could not be fetched, started or stopped
-    └── ClickHouseError             the ClickHouse target refused a statement or an insert
+    ├── ClickHouseError             the ClickHouse target refused a statement or an insert
+    ├── producers.spool.SpoolError  the SDK's local spool cannot be used (SpoolLocked: another owner)
+    └── registry.errors.RegistryError   a Confluent registry error with its HTTP status and error code
+        (SubjectNotFound 40401, VersionNotFound 40402, UnknownSchema 40403, IncompatibleSchema 409,
+        InvalidSchema 42201, StoreError 50001, StoreTimeout 50002, … see registry/errors.py)
 """
 
 from __future__ import annotations
