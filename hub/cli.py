@@ -16,6 +16,8 @@ from hub.errors import HubError
 from hub.local.kafka import LocalKafka
 from hub.local.stack import Stack
 from hub.settings import Settings
+from producers.gateway.settings import GatewaySettings
+from producers.cli import app as producers_app
 from registry.cli import app as schemas_app
 
 app = typer.Typer(help="The national data hub: Kafka change events into ClickHouse.", no_args_is_help=True,
@@ -23,12 +25,13 @@ app = typer.Typer(help="The national data hub: Kafka change events into ClickHou
 kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft).", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(producers_app)
 console = Console()
 
 
 def _stack(settings: Settings | None = None) -> Stack:
     s = settings or Settings()
-    return Stack(s.hub, s.kafka, s.clickhouse, s.registry, load_catalogue())
+    return Stack(s.hub, s.kafka, s.clickhouse, s.registry, GatewaySettings(), load_catalogue())
 
 
 def _local_kafka() -> LocalKafka:

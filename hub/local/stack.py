@@ -20,6 +20,7 @@ from hub.local.kafka import LocalKafka, broker_answers
 from hub.local.process import Proc
 from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, RegistrySettings
 from hub.topics import ensure_topics, hub_topics
+from producers.gateway.settings import GatewaySettings
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,11 @@ class Stack:
     kafka: KafkaSettings
     clickhouse: ClickHouseSettings
     registry: RegistrySettings
+    gateway: GatewaySettings
     catalogue: Catalogue
 
-    SERVICES = (("registry", "registry"), ("streams", "streams"), ("sink", "sinks"))  # (name, module)
+    SERVICES = (("registry", "registry"), ("streams", "streams"), ("sink", "sinks"),
+                ("gateway", "producers.gateway"))  # (name, module), started in this order
 
     @property
     def local_kafka(self) -> LocalKafka:
@@ -58,6 +61,8 @@ class Stack:
             "HUB_REGISTRY_HOST": self.registry.host,
             "HUB_REGISTRY_PORT": str(self.registry.port),
             "HUB_REGISTRY_TOPIC": self.registry.topic,
+            "HUB_GATEWAY_HOST": self.gateway.host,
+            "HUB_GATEWAY_PORT": str(self.gateway.port),
         })
         env.pop("HUB_KAFKA_PORT", None)
         env.pop("HUB_KAFKA_CONTROLLER_PORT", None)
@@ -76,9 +81,14 @@ class Stack:
             if proc.pid() is None:
                 proc.start([sys.executable, "-m", module], env=env)
         self._wait_for("registry", f"{self.registry_url}/", timeout_s)
+        self._wait_for("gateway", f"{self.gateway_url}/healthz", timeout_s)
         if self.clickhouse.is_embedded(self.hub):
             self._wait_for("sink", f"{self.sql_url}/ping", timeout_s)
         return self.endpoints()
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway.host}:{self.gateway.port}"
 
     @property
     def registry_url(self) -> str:
@@ -101,7 +111,7 @@ class Stack:
                 raise HubError(f"{name} has exited; last log lines:\n{proc.log_tail()}\n(log: {proc.log_file})")
 
     def endpoints(self) -> dict[str, str]:
-        out = {"kafka": self.kafka.bootstrap_servers, "registry": self.registry_url,
+        out = {"kafka": self.kafka.bootstrap_servers, "registry": self.registry_url, "gateway": self.gateway_url,
                "clickhouse": self.clickhouse.resolved_url(self.hub)}
         if self.clickhouse.is_embedded(self.hub):
             out["sql"] = self.sql_url
@@ -125,6 +135,7 @@ class Stack:
         for name, _ in self.SERVICES:
             out[name] = {"pid": self._proc(name).pid(), "log": str(self._proc(name).log_file)}
         out["registry"].update(url=self.registry_url, answers=_answers(f"{self.registry_url}/"))
+        out["gateway"].update(url=self.gateway_url, answers=_answers(f"{self.gateway_url}/healthz"))
         if self.clickhouse.is_embedded(self.hub):
             out["sink"].update(sql=self.sql_url, answers=_answers(f"{self.sql_url}/ping"))
         return out

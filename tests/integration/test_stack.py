@@ -23,13 +23,15 @@ def hub(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.Com
 def test_up_simulate_query_down(kafka: KafkaSettings, tmp_path: Path, namespace: str) -> None:
     env = dict(os.environ, HUB_KAFKA_BOOTSTRAP=kafka.bootstrap_servers, HUB_DATA_DIR=str(tmp_path / "hub"),
                HUB_NAMESPACE=namespace, HUB_SQL_PORT=str(free_port()), HUB_REGISTRY_PORT=str(free_port()),
-               HUB_REGISTRY_TOPIC=f"_schemas_{namespace}", HUB_KAFKA_PARTITIONS="2")
+               HUB_REGISTRY_TOPIC=f"_schemas_{namespace}", HUB_KAFKA_PARTITIONS="2",
+               HUB_GATEWAY_PORT=str(free_port()))
     up = hub("up", env=env)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         status = json.loads(hub("status", env=env).stdout)
-        assert {name: bool(status[name]["pid"]) for name in ("registry", "streams", "sink")} == {
-            "registry": True, "streams": True, "sink": True}
+        assert {name: bool(status[name]["pid"]) for name in ("registry", "streams", "sink", "gateway")} == {
+            "registry": True, "streams": True, "sink": True, "gateway": True}
+        assert status["gateway"]["answers"] is True
         assert (status["kafka"]["answers"], status["registry"]["answers"], status["sink"]["answers"]) == (
             True, True, True)
 
@@ -59,6 +61,6 @@ def test_up_simulate_query_down(kafka: KafkaSettings, tmp_path: Path, namespace:
     finally:
         down = hub("down", env=env)
     assert down.returncode == 0
-    assert "stopped: sink, streams, registry" in down.stdout
+    assert "stopped: gateway, sink, streams, registry" in down.stdout
     after = json.loads(hub("status", env=env).stdout)
-    assert [after[name]["pid"] for name in ("registry", "streams", "sink")] == [None, None, None]
+    assert [after[name]["pid"] for name in ("registry", "streams", "sink", "gateway")] == [None, None, None, None]

@@ -20,9 +20,10 @@ def _settings_classes() -> list[type[BaseSettings]]:
     classes: list[type[BaseSettings]] = [
         c for c in vars(hub_settings).values()
         if isinstance(c, type) and issubclass(c, BaseSettings) and c is not BaseSettings]
+    from producers.gateway.settings import GatewaySettings
     from registry.settings import RegistryServiceSettings
 
-    return [*classes, RegistryServiceSettings]
+    return [*classes, RegistryServiceSettings, GatewaySettings]
 
 
 def known_variables() -> set[str]:
@@ -41,7 +42,7 @@ def test_every_hub_variable_in_compose_is_a_setting() -> None:
 
 def test_service_commands_are_modules_of_this_repo() -> None:
     modules = {name: s["command"][2] for name, s in HUB_SERVICES.items() if s["command"][:2] == ["python", "-m"]}
-    assert modules == {"registry": "registry", "streams": "streams", "sink": "sinks"}
+    assert modules == {"registry": "registry", "streams": "streams", "sink": "sinks", "gateway": "producers.gateway"}
     for module in modules.values():
         assert importlib.util.find_spec(f"{module}.__main__") is not None, module
 
