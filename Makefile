@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test unit integration install kafka-fetch typecheck clean
+.PHONY: demo test unit integration install kafka-fetch bench typecheck clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required: make PYTHON=python3.11 ...")'
@@ -31,6 +31,11 @@ unit: $(STAMP)
 
 integration: kafka-fetch
 	$(BIN)/pytest tests/integration
+
+## The benchmark (not part of `make test`): writes benchmarks/<date>-<host>-<events>.json and .md.
+BENCH_EVENTS ?= 1000000
+bench: kafka-fetch
+	$(BIN)/hub bench --events $(BENCH_EVENTS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -113,6 +113,17 @@ def simulate(count: Annotated[int, typer.Option(help="Events to send.")] = 10_00
 
 
 @app.command()
+def bench(events: Annotated[int, typer.Option(help="Events per stage.")] = 1_000_000,
+          fresh_rate: Annotated[int, typer.Option(help="Events/s for the freshness stage.")] = 5000,
+          fresh_seconds: Annotated[int, typer.Option(help="Length of the freshness stage.")] = 60,
+          out: Annotated[Path, typer.Option(help="Report folder.")] = Path("benchmarks")) -> None:
+    """Benchmark every stage on a dedicated local broker and write the report."""
+    from bench.run import run
+
+    console.print(f"report: {run(events, fresh_rate, fresh_seconds, out)}")
+
+
+@app.command()
 def sql(query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False) -> None:
     """Query the analyst tables (through the sink's endpoint on the embedded engine)."""

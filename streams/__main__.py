@@ -12,7 +12,8 @@ from streams.app import create_app
 
 def main() -> None:
     app = create_app(HubSettings(), KafkaSettings(), RegistrySettings(), load_catalogue())
-    sys.argv = [sys.argv[0], "worker", "-l", os.environ.get("HUB_LOG_LEVEL", "info")]
+    # faust's worker command turns its web server (port 6066) back on unless told not to.
+    sys.argv = [sys.argv[0], "worker", "--without-web", "-l", os.environ.get("HUB_LOG_LEVEL", "info")]
     app.main()
 
 
