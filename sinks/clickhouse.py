@@ -1,9 +1,10 @@
 """The ClickHouse side of the sink: tables, schema evolution, deduplicated columnar inserts, recovery.
 
 Per dataset two tables (see :mod:`sinks.ddl`): ``<dataset>_history`` (every event) and
-``<dataset>_current`` (ReplacingMergeTree by version with a delete flag). A batch is written to the current
-table first and to the history table last: the history table's highest stored offset is the sink's
-recovery point, so it must only show offsets whose rows are everywhere.
+``<dataset>_current`` (ReplacingMergeTree by version with a delete flag). The sink inserts each batch once,
+into the history table; a materialized view fills the current table inside ClickHouse (with
+``deduplicate_blocks_in_dependent_materialized_views`` so a retried token inserts nothing twice there
+either). The history table's highest stored offset is the sink's recovery point.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from clickhouse_connect.driver.client import Client
 
 from hub.catalogue import Catalogue, Dataset
 from hub.errors import ClickHouseError
-from sinks.ddl import (Column, add_columns, create_current_table, create_history_table, current_columns,
-                       current_table, envelope_columns, history_table)
+from sinks.ddl import (Column, add_columns, create_current_table, create_current_view, create_history_table,
+                       current_table, current_view, envelope_columns, history_columns, history_table)
 from sinks import dead_letters
 from sinks.dead_letters import DeadLetter
 from sinks.rows import Located, to_columns
@@ -45,6 +46,7 @@ class ClickHouseWriter:
         for dataset in self.catalogue:
             for ddl in (create_history_table(self.database, dataset), create_current_table(self.database, dataset)):
                 self._run(f"creating tables of {dataset.name}", self.client.command, ddl)
+            self._evolve(dataset, history_columns(dataset), recreate_view=True)
         self._run("creating the dead-letter table", self.client.command, dead_letters.create_table(self.database))
         if {"population.citizen", "civil_status.event", "enterprise.registration", "social_insurance.participant",
                 "land.parcel"} <= set(self.catalogue.datasets):
@@ -59,26 +61,37 @@ class ClickHouseWriter:
             known = self._table_columns[table] = {str(r[0]) for r in rows}
         return known
 
-    def _evolve(self, table: str, columns: Sequence[Column]) -> None:
-        """Add the columns a newer writer schema brought; existing columns keep their type."""
-        existing = self._existing(table)
-        missing = [c for c in columns if c.name not in existing]
-        for statement in add_columns(self.database, table, missing):
-            self._run(f"evolving {table}", self.client.command, statement)
-        existing.update(c.name for c in missing)
+    def _evolve(self, dataset: Dataset, columns: Sequence[Column], recreate_view: bool = False) -> None:
+        """Add the columns a newer writer schema brought to both tables (existing ones keep their type) and
+        re-create the view that feeds the current table so it carries them."""
+        history, current = history_table(dataset), current_table(dataset)
+        missing = [c for c in columns if c.name not in self._existing(history)]
+        missing_current = [c for c in columns if c.name not in self._existing(current)]
+        for table, cols in ((history, missing), (current, missing_current)):
+            for statement in add_columns(self.database, table, cols):
+                self._run(f"evolving {table}", self.client.command, statement)
+            self._existing(table).update(c.name for c in cols)
+        if missing or missing_current or recreate_view:
+            all_columns = [c for c in _union([history_columns(dataset), columns])
+                           if c.name in self._existing(history)]
+            for statement in create_current_view(self.database, dataset, all_columns):
+                self._run(f"re-creating {current_view(dataset)}", self.client.command, statement)
 
     def write(self, dataset: Dataset, events: Sequence[Located], token: str,
               writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
-        """Insert ``events`` into the dataset's current and history tables, each once per ``token``.
+        """Insert ``events`` into the dataset's history table (and through its view, the current table),
+        once per ``token``.
 
         ``writer_schemas`` are the envelope schemas the events were written with; columns they add to the
         catalogue's are added to the tables first."""
         columns = _union([envelope_columns(dataset.envelope_schema), *(envelope_columns(s) for s in writer_schemas)])
-        for table, cols in ((current_table(dataset), current_columns(columns)), (history_table(dataset), columns)):
-            self._evolve(table, cols)
-            self._run(f"insert into {table}", self.client.insert, f"{self.database}.{table}", to_columns(cols, events),
-                      column_names=[c.name for c in cols], column_type_names=[c.type for c in cols],
-                      column_oriented=True, settings={"insert_deduplication_token": token})
+        if any(c.name not in self._existing(history_table(dataset)) for c in columns):
+            self._evolve(dataset, columns)
+        table = history_table(dataset)
+        self._run(f"insert into {table}", self.client.insert, f"{self.database}.{table}", to_columns(columns, events),
+                  column_names=[c.name for c in columns], column_type_names=[c.type for c in columns],
+                  column_oriented=True, settings={"insert_deduplication_token": token,
+                                                  "deduplicate_blocks_in_dependent_materialized_views": 1})
 
     def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
         self._run(f"insert into {dead_letters.TABLE}", self.client.insert, f"{self.database}.{dead_letters.TABLE}",

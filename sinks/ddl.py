@@ -183,6 +183,24 @@ def create_current_table(database: str, dataset: Dataset, dedup_window: int = 10
             f"SETTINGS non_replicated_deduplication_window = {dedup_window}")
 
 
+def current_view(dataset: Dataset) -> str:
+    return f"{dataset.table_stem}_current_mv"
+
+
+VERSION_SQL = ("bitOr(bitShiftLeft(toUInt128(toUnixTimestamp64Milli(event_time)), 64), "
+               "toUInt128(reinterpretAsUInt64(source_position)))")
+
+
+def create_current_view(database: str, dataset: Dataset, columns: list[Column]) -> list[str]:
+    """The materialized view that fills the current-state table from every insert into the history table,
+    inside ClickHouse: the sink inserts each batch once. Re-created when columns are added."""
+    names = ", ".join(f"`{c.name}`" for c in columns)
+    return [f"DROP VIEW IF EXISTS `{database}`.`{current_view(dataset)}`",
+            f"CREATE MATERIALIZED VIEW `{database}`.`{current_view(dataset)}` TO `{database}`.`{current_table(dataset)}` "
+            f"AS SELECT {names}, {VERSION_SQL} AS _version, toUInt8(op = 'd') AS _is_deleted "
+            f"FROM `{database}`.`{history_table(dataset)}`"]
+
+
 def add_columns(database: str, table: str, missing: list[Column]) -> list[str]:
     """``ALTER TABLE … ADD COLUMN`` statements for columns a newer writer schema brought (pure)."""
     return [f"ALTER TABLE `{database}`.`{table}` ADD COLUMN IF NOT EXISTS `{c.name}` {c.type}" for c in missing]
