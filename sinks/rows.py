@@ -1,4 +1,9 @@
-"""Decoded envelopes → columns for a columnar insert (pure)."""
+"""Decoded envelopes → columns for a columnar insert (pure).
+
+Columns are built one at a time over the whole batch; the values of each path prefix (``after``,
+``after.permanent_address``, …) are computed once per batch and shared by the columns below it, so a
+row's nested dicts are walked once rather than once per column.
+"""
 
 from __future__ import annotations
 
@@ -19,15 +24,6 @@ class Located:
     event: dict[str, Any]
 
 
-def _get(event: dict[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = event
-    for step in path:
-        if value is None:
-            return None
-        value = value.get(step)
-    return value
-
-
 def _empty(ch_type: str) -> Any:
     if ch_type.startswith("Array("):
         return []
@@ -38,6 +34,16 @@ def _empty(ch_type: str) -> Any:
 
 def to_columns(columns: Sequence[Column], events: Sequence[Located]) -> list[list[Any]]:
     """One list per column, in ``columns`` order."""
+    prefixes: dict[tuple[str, ...], list[Any]] = {(): [e.event for e in events]}
+
+    def values(path: tuple[str, ...]) -> list[Any]:
+        found = prefixes.get(path)
+        if found is None:
+            parents = values(path[:-1])
+            step = path[-1]
+            found = prefixes[path] = [p.get(step) if p is not None else None for p in parents]
+        return found
+
     out: list[list[Any]] = []
     for col in columns:
         if col.name == "_topic":
@@ -52,6 +58,6 @@ def to_columns(columns: Sequence[Column], events: Sequence[Located]) -> list[lis
             out.append([1 if e.event["op"] == "d" else 0 for e in events])
         else:
             empty = _empty(col.type)
-            values = [_get(e.event, col.path) for e in events]
-            out.append(values if empty is None else [empty if v is None else v for v in values])
+            column = values(col.path)
+            out.append(column if empty is None else [empty if v is None else v for v in column])
     return out
