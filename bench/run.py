@@ -116,7 +116,8 @@ def run(events: int, fresh_rate: int, fresh_seconds: int, out_dir: Path) -> Path
             ensure_topics(external, [d.topics("benchsink").clean for d in catalogue] +
                           [d.topics("benchsink").dlq for d in catalogue])
             stages.bare_produce(external, clean_topic, work)
-            r["sink_alone"] = stages.sink_alone(external, "benchsink", catalogue, writer, cache, events)
+            r["sink_alone"] = stages.sink_alone(external, "benchsink", catalogue, writer,
+                                                SchemaCache(store.schema, raw_times=True), events)
             print(f"sink alone {r['sink_alone']}", flush=True)
 
             stack = Stack(HubSettings(data_dir=tmp / "stack", namespace="e2e", sql_port=_free_port()), external,

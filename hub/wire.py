@@ -44,11 +44,31 @@ def encode(schema_id: int, parsed_schema: Any, record: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-class SchemaCache:
-    """Parsed writer schemas by id, fetched once each through ``fetch(schema_id) -> schema dict``."""
+_TIME_TYPES = frozenset({"date", "time-millis", "time-micros", "timestamp-millis", "timestamp-micros",
+                         "local-timestamp-millis", "local-timestamp-micros"})
 
-    def __init__(self, fetch: Callable[[int], dict[str, Any]]) -> None:
+
+def without_time_types(schema: Any) -> Any:
+    """``schema`` with its date/time logical types removed (pure): they decode as the underlying int/long
+    (days, milliseconds…), which columnar writers take as they are, skipping a datetime per value."""
+    if isinstance(schema, list):
+        return [without_time_types(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: without_time_types(v) for k, v in schema.items()}
+    if out.get("logicalType") in _TIME_TYPES:
+        del out["logicalType"]
+    return out
+
+
+class SchemaCache:
+    """Parsed writer schemas by id, fetched once each through ``fetch(schema_id) -> schema dict``.
+
+    With ``raw_times`` dates and timestamps decode as ints (days since the epoch, epoch milliseconds…)."""
+
+    def __init__(self, fetch: Callable[[int], dict[str, Any]], raw_times: bool = False) -> None:
         self._fetch = fetch
+        self._raw_times = raw_times
         self._parsed: dict[int, Any] = {}
         self._raw: dict[int, dict[str, Any]] = {}
 
@@ -65,7 +85,7 @@ class SchemaCache:
             except SchemaNotFound as exc:
                 raise WireFormatError("unknown_schema", f"schema id {schema_id}") from exc
             self._raw[schema_id] = raw
-            parsed = fastavro.parse_schema(copy.deepcopy(raw))
+            parsed = fastavro.parse_schema(without_time_types(raw) if self._raw_times else copy.deepcopy(raw))
             self._parsed[schema_id] = parsed
         return parsed
 

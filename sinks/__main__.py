@@ -29,7 +29,7 @@ def main() -> None:
         logging.getLogger("hub.sink").info("query endpoint on http://%s:%d", hub.sql_host, hub.sql_port)
     stop = threading.Event()
     sink = KafkaSink(kafka.bootstrap_servers, f"{hub.namespace}-sink", hub.namespace, catalogue, writer,
-                     SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers, RegistrySettings().topic).schema),
+                     SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers, RegistrySettings().topic).schema, raw_times=True),
                      sink_settings, stop=stop)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

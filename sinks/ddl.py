@@ -209,5 +209,6 @@ def add_columns(database: str, table: str, missing: list[Column]) -> list[str]:
 def version(event: dict[str, Any]) -> int:
     """ReplacingMergeTree version: event time (ms) in the high 64 bits, source position in the low 64 bits,
     so a later event wins and, at equal times, the later position in the source system."""
-    millis = int(event["event_time"].timestamp() * 1000)
+    when = event["event_time"]
+    millis = when if isinstance(when, int) else int(when.timestamp() * 1000)
     return (millis << 64) | (int(event["source"]["position"]) & 0xFFFF_FFFF_FFFF_FFFF)

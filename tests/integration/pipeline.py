@@ -39,7 +39,7 @@ def streams_worker(kafka: KafkaSettings, hub: HubSettings) -> Iterator[subproces
 def make_sink(kafka: KafkaSettings, hub: HubSettings, writer: ClickHouseWriter,
               catalogue: Catalogue | None = None) -> KafkaSink:
     sink = KafkaSink(kafka.bootstrap_servers, f"{hub.namespace}-sink", hub.namespace, catalogue or load_catalogue(),
-                     writer, SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers).schema),
+                     writer, SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers).schema, raw_times=True),
                      SinkSettings(batch_size=1000, batch_timeout_s=0.1))
     sink.subscribe()
     return sink

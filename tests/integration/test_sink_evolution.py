@@ -67,7 +67,7 @@ def test_added_optional_field_adds_a_column(kafka: KafkaSettings, hub_settings: 
                               database, catalogue)
     writer.ensure_tables()
 
-    sink = KafkaSink(kafka.bootstrap_servers, f"{ns}-sink", ns, catalogue, writer, SchemaCache(store.schema),
+    sink = KafkaSink(kafka.bootstrap_servers, f"{ns}-sink", ns, catalogue, writer, SchemaCache(store.schema, raw_times=True),
                      SinkSettings(batch_size=500, batch_timeout_s=0.1))
     sink.subscribe()
     table = f"{database}.population_citizen_history"
@@ -122,7 +122,7 @@ def test_outage_pauses_and_catches_up(kafka: KafkaSettings, hub_settings: HubSet
     writer.ensure_tables()
     flaky = FlakyWriter(writer)
 
-    sink = KafkaSink(kafka.bootstrap_servers, f"{ns}-sink", ns, catalogue, flaky, SchemaCache(store.schema),  # type: ignore[arg-type]
+    sink = KafkaSink(kafka.bootstrap_servers, f"{ns}-sink", ns, catalogue, flaky, SchemaCache(store.schema, raw_times=True),  # type: ignore[arg-type]
                      SinkSettings(batch_size=500, batch_timeout_s=0.1), backoff=Backoff(first=0.2, ceiling=1.0))
     sink.subscribe()
     table = f"{database}.population_citizen_history"

@@ -60,3 +60,19 @@ def test_decode_resolves_writer_to_reader_schema() -> None:
     ]}
     message = wire.encode(7, fastavro.parse_schema(SCHEMA), {"a": 3, "s": "x"})
     assert wire.SchemaCache(fetch).decode(message, reader=fastavro.parse_schema(v2)) == (7, {"a": 3.0, "tag": "none"})
+
+
+def test_raw_times_decode_dates_and_timestamps_as_ints() -> None:
+    schema = {"type": "record", "name": "T", "fields": [
+        {"name": "d", "type": {"type": "int", "logicalType": "date"}},
+        {"name": "t", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
+        {"name": "m", "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}},
+    ]}
+    from datetime import date, datetime, timezone
+    from decimal import Decimal
+
+    value = {"d": date(2026, 1, 2), "t": datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "m": Decimal("1.50")}
+    message = wire.encode(1, fastavro.parse_schema(schema), value)
+    assert wire.SchemaCache(lambda _: schema, raw_times=True).decode(message) == (
+        1, {"d": 20455, "t": 1767323045000, "m": Decimal("1.50")})
+    assert wire.SchemaCache(lambda _: schema).decode(message) == (1, value)
