@@ -9,6 +9,7 @@ COPY registry ./registry
 COPY producers ./producers
 COPY streams ./streams
 COPY sinks ./sinks
+COPY monitor ./monitor
 RUN pip install --no-cache-dir . && useradd --system --home /var/lib/hub hub && mkdir -p /var/lib/hub \
     && chown hub /var/lib/hub
 USER hub

@@ -28,6 +28,7 @@ from hub.sql import run_query
 from hub.topics import ensure_topics
 from hub.wire import SchemaCache
 from producers.envelope import Source, envelope
+from monitor.settings import MonitorSettings
 from producers.gateway.settings import GatewaySettings
 from producers.simulator import PopulationSimulator
 from registry.store import KafkaSchemaStore
@@ -122,7 +123,9 @@ def run(events: int, fresh_rate: int, fresh_seconds: int, out_dir: Path) -> Path
 
             stack = Stack(HubSettings(data_dir=tmp / "stack", namespace="e2e", sql_port=_free_port()), external,
                           ClickHouseSettings(), RegistrySettings(port=_free_port()),
-                          GatewaySettings(port=_free_port()), catalogue)
+                          GatewaySettings(port=_free_port()),
+                          MonitorSettings(port=_free_port(), probe_interval_s=0), catalogue)
+            os.environ.update(HUB_SINK_METRICS_PORT=str(_free_port()), HUB_MONITOR_PROBE_INTERVAL_S="0")
             raw_topic = dataset.topics("e2e").raw
             ensure_topics(external, [raw_topic])
             stages.bare_produce(external, raw_topic, work)

@@ -17,6 +17,9 @@ from hub.local.kafka import LocalKafka
 from hub.local.stack import Stack
 from hub.settings import Settings
 from producers.gateway.settings import GatewaySettings
+from monitor.cli import dashboard as dashboard_command
+from monitor.cli import lag as lag_command
+from monitor.settings import MonitorSettings
 from producers.cli import app as producers_app
 from registry.cli import app as schemas_app
 
@@ -26,12 +29,14 @@ kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft).", no_a
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(producers_app)
+app.command("lag")(lag_command)
+app.command("dashboard")(dashboard_command)
 console = Console()
 
 
 def _stack(settings: Settings | None = None) -> Stack:
     s = settings or Settings()
-    return Stack(s.hub, s.kafka, s.clickhouse, s.registry, GatewaySettings(), load_catalogue())
+    return Stack(s.hub, s.kafka, s.clickhouse, s.registry, GatewaySettings(), MonitorSettings(), load_catalogue())
 
 
 def _local_kafka() -> LocalKafka:
@@ -93,6 +98,7 @@ def demo(events: Annotated[int, typer.Option(help="Simulated events to send.")] 
 
     base = Settings().hub.data_dir
     os.environ["HUB_DATA_DIR"] = str(Path(base).resolve() / "demo")
+    os.environ["HUB_MONITOR_PROBE_INTERVAL_S"] = "0"  # canaries would add to the exact counts the demo checks
     stack = _stack()
     fresh_demo_dir(stack)
     try:

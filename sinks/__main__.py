@@ -10,6 +10,8 @@ from hub.catalogue import load_catalogue
 from hub.clickhouse import connect
 from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, RegistrySettings, SinkSettings
 from hub.wire import SchemaCache
+from monitor.metrics import serve_sink_metrics
+from monitor.settings import SinkMetricsSettings
 from registry.store import KafkaSchemaStore
 from sinks.clickhouse import ClickHouseWriter
 from sinks.consumer import KafkaSink
@@ -28,9 +30,10 @@ def main() -> None:
         server.start()
         logging.getLogger("hub.sink").info("query endpoint on http://%s:%d", hub.sql_host, hub.sql_port)
     stop = threading.Event()
+    metrics = SinkMetricsSettings()
     sink = KafkaSink(kafka.bootstrap_servers, f"{hub.namespace}-sink", hub.namespace, catalogue, writer,
                      SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers, RegistrySettings().topic).schema, raw_times=True),
-                     sink_settings, stop=stop)
+                     sink_settings, stop=stop, on_insert=serve_sink_metrics(metrics.host, metrics.port).observe)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:

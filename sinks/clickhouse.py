@@ -19,6 +19,7 @@ from hub.catalogue import Catalogue, Dataset
 from hub.errors import ClickHouseError
 from sinks.ddl import (Column, add_columns, create_current_table, create_current_view, create_history_table,
                        current_table, current_view, envelope_columns, history_columns, history_table)
+from hub.probe_marks import LANDINGS_TABLE, is_canary
 from sinks import dead_letters
 from sinks.dead_letters import DeadLetter
 from sinks.rows import Located, to_columns
@@ -48,6 +49,12 @@ class ClickHouseWriter:
                 self._run(f"creating tables of {dataset.name}", self.client.command, ddl)
             self._evolve(dataset, history_columns(dataset), recreate_view=True)
         self._run("creating the dead-letter table", self.client.command, dead_letters.create_table(self.database))
+        self._run("creating the probe landings table", self.client.command,
+                  f"CREATE TABLE IF NOT EXISTS `{self.database}`.`{LANDINGS_TABLE}` (dataset LowCardinality(String), "
+                  "event_id String, ingest_time DateTime64(3, 'UTC'), _topic LowCardinality(String), "
+                  "_partition UInt32, _offset UInt64, _sink_time DateTime64(3, 'UTC') DEFAULT now64(3)) "
+                  "ENGINE = MergeTree ORDER BY (dataset, ingest_time) "
+                  "SETTINGS non_replicated_deduplication_window = 10000")
         if {"population.citizen", "civil_status.event", "enterprise.registration", "social_insurance.participant",
                 "land.parcel"} <= set(self.catalogue.datasets):
             for name, ddl in statistics_views(self.database).items():
@@ -87,6 +94,18 @@ class ClickHouseWriter:
         columns = _union([envelope_columns(dataset.envelope_schema), *(envelope_columns(s) for s in writer_schemas)])
         if any(c.name not in self._existing(history_table(dataset)) for c in columns):
             self._evolve(dataset, columns)
+        canaries = [e for e in events if is_canary(e.event)]
+        if canaries:  # the monitor's probe events: kept out of analyst tables
+            events = [e for e in events if not is_canary(e.event)]
+            self._run("insert into probe landings", self.client.insert, f"{self.database}.{LANDINGS_TABLE}",
+                      [[dataset.name] * len(canaries), [e.event["event_id"] for e in canaries],
+                       [e.event["ingest_time"] for e in canaries], [e.topic for e in canaries],
+                       [e.partition for e in canaries], [e.offset for e in canaries]],
+                      column_names=["dataset", "event_id", "ingest_time", "_topic", "_partition", "_offset"],
+                      column_type_names=["String", "String", "DateTime64(3, 'UTC')", "String", "UInt32", "UInt64"],
+                      column_oriented=True, settings={"insert_deduplication_token": f"{token}/probe"})
+        if not events:
+            return
         table = history_table(dataset)
         self._run(f"insert into {table}", self.client.insert, f"{self.database}.{table}", to_columns(columns, events),
                   column_names=[c.name for c in columns], column_type_names=[c.type for c in columns],
@@ -100,11 +119,12 @@ class ClickHouseWriter:
                   settings={"insert_deduplication_token": token})
 
     def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
-        table = dead_letters.TABLE if topic.endswith(".dlq") else history_table(dataset)
+        tables = [dead_letters.TABLE] if topic.endswith(".dlq") else [history_table(dataset), LANDINGS_TABLE]
+        union = " UNION ALL ".join(f"SELECT _partition, _offset FROM `{self.database}`.`{t}` "
+                                   "WHERE _topic = {topic:String}" for t in tables)
         result = self._run(
             "reading stored offsets", self.client.query,
-            f"SELECT _partition, max(_offset) FROM `{self.database}`.`{table}` "
-            "WHERE _topic = {topic:String} GROUP BY _partition", parameters={"topic": topic})
+            f"SELECT _partition, max(_offset) FROM ({union}) GROUP BY _partition", parameters={"topic": topic})
         return {int(p): int(o) for p, o in result.result_rows}
 
     def raw_query(self, sql: str, fmt: str, parameters: dict[str, Any] | None = None) -> bytes:

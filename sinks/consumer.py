@@ -54,8 +54,12 @@ def _offset(msg: Message) -> int:
 class KafkaSink:
     def __init__(self, bootstrap: str, group: str, namespace: str, catalogue: Catalogue,
                  writer: BatchWriter, schemas: SchemaCache, settings: SinkSettings,
-                 backoff: Backoff = Backoff(), stop: threading.Event | None = None) -> None:
+                 backoff: Backoff = Backoff(), stop: threading.Event | None = None,
+                 on_insert: Callable[[str, int, float], None] | None = None) -> None:
+        """``on_insert(topic, rows, seconds)`` is told of every landed insert, retries included in the time
+        (the sink's metrics: :class:`monitor.metrics.SinkMetrics`)."""
         self._writer = writer
+        self._on_insert = on_insert
         self._backoff = backoff
         self._stop = stop or threading.Event()
         self._generation = 0  # bumped on every revocation
@@ -126,9 +130,12 @@ class KafkaSink:
                 dataset, located, schemas = self._prepare(self._by_topic[topic], topic, partition, msgs)
                 write = partial(self._writer.write, dataset, located, token, schemas)
                 count = len(located)
+            started = time.perf_counter()
             if count and not self._write_with_backoff(write, generation):
                 self.stats.abandoned_batches += 1
                 return 0
+            if count and self._on_insert is not None:
+                self._on_insert(topic, count, time.perf_counter() - started)
             inserted += count
         commits = [TopicPartition(topic, partition, _offset(msgs[-1]) + 1) for (topic, partition), msgs in groups.items()]
         if commits:

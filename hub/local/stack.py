@@ -20,6 +20,7 @@ from hub.local.kafka import LocalKafka, broker_answers
 from hub.local.process import Proc
 from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, RegistrySettings
 from hub.topics import ensure_topics, hub_topics
+from monitor.settings import MonitorSettings
 from producers.gateway.settings import GatewaySettings
 
 
@@ -30,10 +31,11 @@ class Stack:
     clickhouse: ClickHouseSettings
     registry: RegistrySettings
     gateway: GatewaySettings
+    monitor: MonitorSettings
     catalogue: Catalogue
 
     SERVICES = (("registry", "registry"), ("streams", "streams"), ("sink", "sinks"),
-                ("gateway", "producers.gateway"))  # (name, module), started in this order
+                ("gateway", "producers.gateway"), ("monitor", "monitor"))  # (name, module), started in this order
 
     @property
     def local_kafka(self) -> LocalKafka:
@@ -63,6 +65,8 @@ class Stack:
             "HUB_REGISTRY_TOPIC": self.registry.topic,
             "HUB_GATEWAY_HOST": self.gateway.host,
             "HUB_GATEWAY_PORT": str(self.gateway.port),
+            "HUB_MONITOR_HOST": self.monitor.host,
+            "HUB_MONITOR_PORT": str(self.monitor.port),
         })
         env.pop("HUB_KAFKA_PORT", None)
         env.pop("HUB_KAFKA_CONTROLLER_PORT", None)
@@ -82,9 +86,14 @@ class Stack:
                 proc.start([sys.executable, "-m", module], env=env)
         self._wait_for("registry", f"{self.registry_url}/", timeout_s)
         self._wait_for("gateway", f"{self.gateway_url}/healthz", timeout_s)
+        self._wait_for("monitor", f"{self.monitor_url}/healthz", timeout_s)
         if self.clickhouse.is_embedded(self.hub):
             self._wait_for("sink", f"{self.sql_url}/ping", timeout_s)
         return self.endpoints()
+
+    @property
+    def monitor_url(self) -> str:
+        return f"http://{self.monitor.host}:{self.monitor.port}"
 
     @property
     def gateway_url(self) -> str:
@@ -112,6 +121,7 @@ class Stack:
 
     def endpoints(self) -> dict[str, str]:
         out = {"kafka": self.kafka.bootstrap_servers, "registry": self.registry_url, "gateway": self.gateway_url,
+               "monitor": self.monitor_url,
                "clickhouse": self.clickhouse.resolved_url(self.hub)}
         if self.clickhouse.is_embedded(self.hub):
             out["sql"] = self.sql_url
@@ -136,6 +146,7 @@ class Stack:
             out[name] = {"pid": self._proc(name).pid(), "log": str(self._proc(name).log_file)}
         out["registry"].update(url=self.registry_url, answers=_answers(f"{self.registry_url}/"))
         out["gateway"].update(url=self.gateway_url, answers=_answers(f"{self.gateway_url}/healthz"))
+        out["monitor"].update(url=self.monitor_url, answers=_answers(f"{self.monitor_url}/healthz"))
         if self.clickhouse.is_embedded(self.hub):
             out["sink"].update(sql=self.sql_url, answers=_answers(f"{self.sql_url}/ping"))
         return out

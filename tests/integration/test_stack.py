@@ -24,13 +24,15 @@ def test_up_simulate_query_down(kafka: KafkaSettings, tmp_path: Path, namespace:
     env = dict(os.environ, HUB_KAFKA_BOOTSTRAP=kafka.bootstrap_servers, HUB_DATA_DIR=str(tmp_path / "hub"),
                HUB_NAMESPACE=namespace, HUB_SQL_PORT=str(free_port()), HUB_REGISTRY_PORT=str(free_port()),
                HUB_REGISTRY_TOPIC=f"_schemas_{namespace}", HUB_KAFKA_PARTITIONS="2",
-               HUB_GATEWAY_PORT=str(free_port()))
+               HUB_GATEWAY_PORT=str(free_port()), HUB_MONITOR_PORT=str(free_port()),
+               HUB_SINK_METRICS_PORT=str(free_port()), HUB_MONITOR_PROBE_INTERVAL_S="0")
     up = hub("up", env=env)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         status = json.loads(hub("status", env=env).stdout)
-        assert {name: bool(status[name]["pid"]) for name in ("registry", "streams", "sink", "gateway")} == {
-            "registry": True, "streams": True, "sink": True, "gateway": True}
+        assert {name: bool(status[name]["pid"]) for name in ("registry", "streams", "sink", "gateway", "monitor")} == {
+            "registry": True, "streams": True, "sink": True, "gateway": True, "monitor": True}
+        assert status["monitor"]["answers"] is True
         assert status["gateway"]["answers"] is True
         assert (status["kafka"]["answers"], status["registry"]["answers"], status["sink"]["answers"]) == (
             True, True, True)
@@ -61,6 +63,6 @@ def test_up_simulate_query_down(kafka: KafkaSettings, tmp_path: Path, namespace:
     finally:
         down = hub("down", env=env)
     assert down.returncode == 0
-    assert "stopped: gateway, sink, streams, registry" in down.stdout
+    assert "stopped: monitor, gateway, sink, streams, registry" in down.stdout
     after = json.loads(hub("status", env=env).stdout)
     assert [after[name]["pid"] for name in ("registry", "streams", "sink", "gateway")] == [None, None, None, None]

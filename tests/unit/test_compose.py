@@ -23,7 +23,9 @@ def _settings_classes() -> list[type[BaseSettings]]:
     from producers.gateway.settings import GatewaySettings
     from registry.settings import RegistryServiceSettings
 
-    return [*classes, RegistryServiceSettings, GatewaySettings]
+    from monitor.settings import MonitorSettings, SinkMetricsSettings
+
+    return [*classes, RegistryServiceSettings, GatewaySettings, MonitorSettings, SinkMetricsSettings]
 
 
 def known_variables() -> set[str]:
@@ -42,7 +44,8 @@ def test_every_hub_variable_in_compose_is_a_setting() -> None:
 
 def test_service_commands_are_modules_of_this_repo() -> None:
     modules = {name: s["command"][2] for name, s in HUB_SERVICES.items() if s["command"][:2] == ["python", "-m"]}
-    assert modules == {"registry": "registry", "streams": "streams", "sink": "sinks", "gateway": "producers.gateway"}
+    assert modules == {"registry": "registry", "streams": "streams", "sink": "sinks", "gateway": "producers.gateway",
+                       "monitor": "monitor"}
     for module in modules.values():
         assert importlib.util.find_spec(f"{module}.__main__") is not None, module
 
@@ -65,5 +68,5 @@ def test_addresses_and_ports_match_the_settings_defaults() -> None:
 
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("hub", "schemas", "registry", "producers", "streams", "sinks"):
+    for package in ("hub", "schemas", "registry", "producers", "streams", "sinks", "monitor"):
         assert f"COPY {package} ./{package}" in dockerfile
