@@ -82,9 +82,12 @@ def test_existing_api_still_works() -> None:
         CATALOGUE.get("population.nobody")
 
 
+DERIVED_SCHEMA_DIRS = {"golden", "quality"}  # the hub's own outputs, not datasets sent by ministries
+
+
 def test_every_schema_file_is_in_the_catalogue_and_named_after_its_domain() -> None:
     on_disk = {str(p.relative_to(SCHEMA_DIR)): json.loads(p.read_text("utf-8"))
-               for p in sorted(SCHEMA_DIR.glob("*/*.avsc"))}
+               for p in sorted(SCHEMA_DIR.glob("*/*.avsc")) if p.parent.name not in DERIVED_SCHEMA_DIRS}
     assert {path: (s["namespace"], s["name"]) for path, s in on_disk.items()} == {
         f"{d.name.replace('.', '/')}.avsc": (d.record_schema["namespace"], d.record_schema["name"])
         for d in CATALOGUE}

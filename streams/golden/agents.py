@@ -1,0 +1,170 @@
+"""The golden merge as faust agents (wiring only; the logic is :mod:`.routing` and :mod:`.merge`).
+
+::
+
+    <ns>.<dataset>.clean ──route──▶ <ns>.golden.<entity>.contributions ──merge──▶ <ns>.golden.<entity>
+      (table golden-source-<dataset>:            (keyed by golden key;           (change events, Avro,
+       source key → SourceState)                  table golden-<entity>:          registered under
+                                                  golden key → Golden;            <topic>-value)
+                                                  relayed deaths go back in)
+
+Both tables are faust tables backed by changelog topics (``<app id>-<table>-changelog``), in the store the
+app was built with (``rocksdict://`` or ``memory://``), so the state survives a restart. A table shares
+the partitioning of the topic that feeds it: the source tables that of the clean topics, the golden
+tables that of the contributions topics, so every key is merged by exactly one worker.
+
+Delivery is at least once. When a worker dies after writing a state but before its sends went out, the
+redelivered input finds the state already holding it; :func:`.routing.route` and :func:`.merge.apply` then
+send everything the state says again (golden records ignore what they hold; a golden change published
+again carries the same event id).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import faust
+
+from hub import wire
+from hub.catalogue import GOLDEN_ENTITIES, Catalogue, Dataset
+from hub.errors import WireFormatError
+from streams.golden import publish
+from streams.golden.base import RegisteredWriter, SchemaRegistrar
+from streams.golden.codec import (decode_contribution, decode_golden, decode_source_state, encode_contribution,
+                                  encode_golden, encode_source_state)
+from streams.golden.errors import CorruptState
+from streams.golden.merge import apply
+from streams.golden.routing import route
+from streams.golden.rules import check_catalogue
+from streams.golden.values import SourceEvent
+
+log = logging.getLogger("hub.streams.golden")
+
+
+def contributions_topic(namespace: str, entity: str) -> str:
+    return f"{namespace}.golden.{entity}.contributions"
+
+
+def golden_topics(namespace: str) -> list[str]:
+    """The topics the golden agents publish to (for sinks)."""
+    return [publish.golden_topic(namespace, e) for e in GOLDEN_ENTITIES]
+
+
+def golden_topics_to_create(namespace: str) -> list[str]:
+    """Every topic of the golden agents but faust's changelogs: create them before the worker starts. (faust
+    declares them too, but a topic it creates while joining the group may be missing from the metadata the
+    partition assignment reads: the agent then gets no partitions until the next metadata refresh.)"""
+    return [*golden_topics(namespace), *(contributions_topic(namespace, e) for e in GOLDEN_ENTITIES)]
+
+
+def changelog_topics(app: faust.App) -> list[str]:
+    """The changelog topics of every table of ``app`` (this package's and the quality agents' among them).
+
+    Create them (compacted, with the partitions of the topics feeding the tables) before a worker first
+    starts: faust creates them itself while joining the group, but the partition counts it then reads may
+    not show them yet, and the first write to such a table fails with ``PartitionsMismatch``, which stops
+    the agent."""
+    return sorted(table.changelog_topic.get_topic_name() for table in app.tables.values())
+
+
+def add_golden_agents(app: faust.App, namespace: str, catalogue: Catalogue, schemas: wire.SchemaCache,
+                      store: SchemaRegistrar) -> None:
+    """Add the golden merge to ``app``: a routing agent per dataset that is an authority for a golden
+    attribute, a merging agent per golden entity, their tables, and a task creating the output topics.
+
+    ``schemas`` decodes the clean topics; ``store`` registers the golden change schemas (on first use).
+    Raises :class:`~streams.golden.errors.RulesMismatch` if the catalogue's ``authoritative`` lists are not
+    the ones the merge rules implement."""
+    check_catalogue(catalogue)
+    contributions = {e: _raw_topic(app, contributions_topic(namespace, e), internal=True) for e in GOLDEN_ENTITIES}
+    outputs = {e: _raw_topic(app, publish.golden_topic(namespace, e), internal=True) for e in GOLDEN_ENTITIES}
+    for dataset in catalogue:
+        if any(dataset.authoritative.values()):
+            _add_router(app, namespace, dataset, schemas, contributions)
+    for entity in GOLDEN_ENTITIES:
+        writer = RegisteredWriter(store, publish.subject(namespace, entity), publish.envelope_schema(entity))
+        _add_merger(app, entity, contributions, outputs[entity], writer)
+
+    async def declare_outputs() -> None:
+        for topic in outputs.values():
+            await topic.maybe_declare()
+
+    app.task(declare_outputs)
+
+
+def _raw_topic(app: faust.App, name: str, internal: bool = False) -> Any:
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                     internal=internal)
+
+
+def _bytes_table(app: faust.App, name: str, help: str) -> Any:
+    return app.Table(name, key_type=bytes, value_type=bytes, help=help)
+
+
+def _add_router(app: faust.App, namespace: str, dataset: Dataset, schemas: wire.SchemaCache,
+                contributions: dict[str, Any]) -> None:
+    topics = dataset.topics(namespace)
+    clean, dlq = _raw_topic(app, topics.clean), _raw_topic(app, topics.dlq)
+    table = _bytes_table(app, f"golden-source-{dataset.table_stem}",
+                         f"What each {dataset.name} record has told the golden records")
+
+    async def route_events(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                _, envelope = schemas.decode(event.value)
+            except WireFormatError as exc:
+                await _dead_letter(dlq, event, exc.code)
+                continue
+            source = SourceEvent.from_envelope(dataset.name, envelope)
+            key = source.key.encode()
+            state = decode_source_state(table.get(key))
+            routed = route(state, source)
+            if routed.state is not state and routed.state is not None:
+                table[key] = encode_source_state(routed.state)
+            for c in routed.send:
+                await contributions[c.entity].send(key=c.key.encode(), value=encode_contribution(c))
+
+    app.agent(clean, name=f"golden_route_{dataset.table_stem}")(route_events)
+
+
+def _add_merger(app: faust.App, entity: str, contributions: dict[str, Any], output: Any,
+                writer: RegisteredWriter) -> None:
+    table = _bytes_table(app, f"golden-{entity}", f"The merge state of every golden {entity} record")
+
+    async def merge_contributions(stream: Any) -> None:
+        republished: dict[bytes, int] = {}  # replays after a restart publish the latest change once
+        async for event in stream.events():
+            try:
+                contribution = decode_contribution(event.value)
+                golden = decode_golden(table.get(event.key))
+            except CorruptState as exc:
+                msg = event.message
+                log.error("skipping %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, exc)
+                continue
+            applied = apply(golden, contribution)
+            if applied.golden is not golden:
+                table[event.key] = encode_golden(applied.golden)
+            for relay in applied.relays:
+                await contributions[relay.entity].send(key=relay.key.encode(), value=encode_contribution(relay))
+            change = applied.change
+            if change is None or (applied.replayed and republished.get(event.key) == change.revision):
+                continue
+            if applied.replayed:
+                republished[event.key] = change.revision
+            envelope = publish.envelope(change, datetime.now(timezone.utc))
+            await output.send(key=event.key, value=await writer.encode(envelope))
+
+    app.agent(contributions[entity], name=f"golden_merge_{entity}")(merge_contributions)
+
+
+async def _dead_letter(dlq: Any, event: Any, code: str) -> None:
+    """A clean-topic message that does not decode is a hub fault: keep its bytes where operators look."""
+    msg = event.message
+    log.error("golden: undecodable %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, code)
+    headers = {"reason": code.encode(), "source_topic": msg.topic.encode(),
+               "source_partition": str(msg.partition).encode(), "source_offset": str(msg.offset).encode(),
+               "rejected_at_ms": str(int(time.time() * 1000)).encode()}
+    await dlq.send(key=event.key, value=event.value or b"", headers=headers)

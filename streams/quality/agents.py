@@ -1,0 +1,140 @@
+"""Data-quality metrics as faust agents (wiring only; the logic is :mod:`.aggregate` and :mod:`.windows`).
+
+::
+
+    <ns>.<dataset>.raw   ─┐ observe (per batch: stats per dataset,
+    <ns>.<dataset>.clean ─┼─ system and minute)  ──▶ <ns>.quality.news ──combine──▶ <ns>.quality
+    <ns>.<dataset>.dlq   ─┘                          (keyed dataset|system;         (QualityWindow, Avro,
+                                                     table quality-windows)         registered)
+
+Every worker observes the partitions it owns and sends its partial stats; the combining agent owns each
+(dataset, system) on one partition, keeps its open windows in a faust table (changelog-backed) and
+publishes a window once it is due (:func:`.windows.accept`). A timer sends every kept key a tick of the
+wall clock, so the last minute of a source that went quiet is published too.
+
+Counting is at least once: after a crash, the stats of the messages processed since the last commit are
+sent again and counted twice in their windows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import faust
+
+from hub import wire
+from hub.catalogue import Catalogue, Dataset
+from hub.errors import WireFormatError
+from streams.golden.base import RegisteredWriter, SchemaRegistrar
+from streams.quality import publish
+from streams.quality.aggregate import Observation, WindowStats, field_paths, observe_envelope, summarize
+from streams.quality.codec import decode_news, decode_state, encode_news, encode_state
+from streams.quality.errors import CorruptQualityState
+from streams.quality.windows import GRACE_MS, Tick, accept
+
+log = logging.getLogger("hub.streams.quality")
+
+
+def news_topic(namespace: str) -> str:
+    return f"{namespace}.quality.news"
+
+
+def quality_topics_to_create(namespace: str) -> list[str]:
+    """The quality agents' topics (output and internal): create them before the worker starts, like
+    :func:`streams.golden.agents.golden_topics_to_create`."""
+    return [publish.quality_topic(namespace), news_topic(namespace)]
+
+
+def add_quality_agents(app: faust.App, namespace: str, catalogue: Catalogue, schemas: wire.SchemaCache,
+                       store: SchemaRegistrar, tick_s: float = 5.0, grace_ms: int = GRACE_MS) -> None:
+    """Add to ``app`` an observing agent per raw, clean and dead-letter topic of every dataset, the combining
+    agent with its table, a timer ticking every ``tick_s`` seconds, and a task creating the output topic.
+
+    ``schemas`` decodes the datasets' topics; ``store`` registers the quality record schema (on first use)."""
+    news = _raw_topic(app, news_topic(namespace), internal=True)
+    output = _raw_topic(app, publish.quality_topic(namespace), internal=True)
+    paths = {d.name: field_paths(d.record_schema) for d in catalogue}
+    for dataset in catalogue:
+        topics = dataset.topics(namespace)
+        for stage, topic in (("raw", topics.raw), ("clean", topics.clean), ("dlq", topics.dlq)):
+            _add_observer(app, dataset, stage, _raw_topic(app, topic), schemas, paths[dataset.name], news)
+    writer = RegisteredWriter(store, publish.subject(namespace), publish.schema())
+    table = _add_combiner(app, news, output, writer, paths, grace_ms)
+
+    async def tick() -> None:
+        now = Tick(int(time.time() * 1000))
+        for key in list(table.keys()):
+            await news.send(key=key, value=encode_news(now))
+
+    app.timer(tick_s, name="quality_tick")(tick)
+
+    async def declare_output() -> None:
+        await output.maybe_declare()
+
+    app.task(declare_output)
+
+
+def _add_combiner(app: faust.App, news: Any, output: Any, writer: RegisteredWriter, paths: dict[str, tuple[str, ...]],
+                  grace_ms: int) -> Any:
+    """The agent combining every worker's stats per (dataset, system); returns its table."""
+    table = app.Table("quality-windows", key_type=bytes, value_type=bytes,
+                      help="Open and recent windows of every dataset and source system")
+
+    async def combine(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                item, state = decode_news(event.value), decode_state(table.get(event.key))
+            except CorruptQualityState as exc:
+                msg = event.message
+                log.error("skipping %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, exc)
+                continue
+            dataset = event.key.decode(errors="replace").split("|", 1)[0]
+            accepted = accept(state, item, paths.get(dataset, ()), grace_ms)
+            if accepted.state != state:
+                table[event.key] = encode_state(accepted.state)
+            if accepted.late is not None:
+                _report_late(accepted.late)
+            for record in accepted.publish:
+                await output.send(key=publish.message_key(record), value=await writer.encode(publish.to_avro(record)))
+
+    app.agent(news, name="quality_combine")(combine)
+    return table
+
+
+def _report_late(late: WindowStats) -> None:
+    log.warning("quality: news for %s/%s at %d came after its window was dropped (%d raw, %d clean, %d dead letters "
+                "not counted)", late.dataset, late.system, late.start_ms, late.received, late.valid,
+                sum(n for _, n in late.rejected))
+
+
+def _raw_topic(app: faust.App, name: str, internal: bool = False) -> Any:
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                     internal=internal)
+
+
+def _add_observer(app: faust.App, dataset: Dataset, stage: str, topic: Any, schemas: wire.SchemaCache,
+                  paths: tuple[str, ...], news: Any) -> None:
+    def observe(event: Any) -> Observation:
+        try:
+            _, envelope = schemas.decode(event.value)
+        except WireFormatError:
+            envelope = None
+        reason = _header(event.headers, "reason") if stage == "dlq" else None
+        return observe_envelope(dataset.name, stage, int(event.message.timestamp * 1000), envelope, paths, reason)
+
+    async def observe_batches(stream: Any) -> None:
+        async for events in stream.take_events(2000, within=1.0):
+            for stats in summarize(observe(e) for e in events):
+                await news.send(key=f"{stats.dataset}|{stats.system}".encode(), value=encode_news(stats))
+
+    app.agent(topic, name=f"quality_{stage}_{dataset.table_stem}")(observe_batches)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    pairs = headers.items() if isinstance(headers, dict) else headers or ()
+    for key, value in pairs:
+        if key == name:
+            return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+    return None
