@@ -22,6 +22,7 @@ from monitor.cli import lag as lag_command
 from monitor.settings import MonitorSettings
 from producers.cli import app as producers_app
 from registry.cli import app as schemas_app
+from streams.dlq import app as dlq_app
 
 app = typer.Typer(help="The national data hub: Kafka change events into ClickHouse.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -29,6 +30,7 @@ kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft).", no_a
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(producers_app)
+app.add_typer(dlq_app, name="dlq")
 app.command("lag")(lag_command)
 app.command("dashboard")(dashboard_command)
 console = Console()

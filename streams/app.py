@@ -1,62 +1,102 @@
-"""The faust application: one cleaning agent per dataset, raw topic → clean topic, rejects → DLQ topic."""
+"""The faust application: one cleaning agent per dataset, raw topic → clean topic, rejects → DLQ topic.
+
+Tables (changelog-backed, so state survives a worker restart; on RocksDB through ``rocksdict``, see
+:func:`default_store`):
+
+* ``<dataset>-keys`` per dataset — key → :class:`streams.ordering.KeyState` (dedup window, current version),
+  partitioned like the dataset's raw topic;
+* ``citizen-births`` (global: every worker holds all of it) — CCCD → date of birth of the key's current
+  ``population.citizen`` record, fed by the citizen agent and read by the civil-status agent.
+
+Ordering caveat of ``death_before_birth``: the two agents read different topics at their own pace, so a
+death processed before its subject's citizen record (or while it is still in an unacknowledged batch)
+cannot be checked. Such a death is **accepted** — as the rule says for a subject the register does not
+know — rather than held back: holding would need a bound on how long to wait for a record that may never
+come, and would stall the civil-status partition behind it.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
-import time
-from typing import Any
 
 import faust
+from faust.types.tables import CollectionT, GlobalTableT
 
 from hub.catalogue import Catalogue, Dataset
 from hub.settings import HubSettings, KafkaSettings, RegistrySettings
 from hub.wire import SchemaCache
 from registry.store import KafkaSchemaStore
-from streams.processor import Cleaned, Processor
+from streams.agent import CleaningAgent
+from streams.clean_schema import clean_envelope_schema, clean_subject
+from streams.processor import DatasetProcessor
+from hub.topics import ensure_topics
+from streams.golden.agents import add_golden_agents, changelog_topics, golden_topics_to_create
+from streams.quality.agents import add_quality_agents, quality_topics_to_create
+from streams.topics import ensure_compacted_topics
 
 log = logging.getLogger("hub.streams")
 
 
-def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySettings, catalogue: Catalogue) -> faust.App:
+def default_store() -> str:
+    """faust's RocksDB store (``rocksdb://``, which uses the ``rocksdict`` binding when python-rocksdb is not
+    installed; ``rocksdict://`` is not a store URL faust knows), or memory when ``rocksdict`` is missing. Either
+    way the tables are backed by changelog topics: in memory they are replayed whole at every start, on local
+    RocksDB only the changelog's tail is."""
+    if importlib.util.find_spec("rocksdict") is None:
+        log.warning("rocksdict is not installed: faust tables are kept in memory and replayed at every start")
+        return "memory://"
+    return "rocksdb://"
+
+
+def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySettings, catalogue: Catalogue,
+               store: str | None = None, golden: bool = True) -> faust.App:
+    """The worker's app; registers every dataset's clean schema first (raises the registry's errors).
+
+    With ``golden`` (the default) it also runs the golden-record merge and the data-quality windows
+    (:mod:`streams.golden`, :mod:`streams.quality`) on the clean topics."""
     app = faust.App(
         f"{hub.namespace}-streams",
         broker=f"kafka://{kafka.bootstrap_servers}",
-        store="memory://",
+        store=store or default_store(),
         datadir=str(hub.data_dir.resolve() / "streams"),
         web_enabled=False,
         topic_partitions=kafka.partitions,
         topic_replication_factor=kafka.replication_factor,
+        processing_guarantee="at_least_once",  # see streams.agent for why not exactly_once
         producer_acks=-1,
         producer_linger_ms=5,
         broker_max_poll_records=5000,
+        broker_session_timeout=10.0,  # a killed worker's partitions move on after 10 s, not 60
+        broker_heartbeat_interval=2.0,
         stream_buffer_maxsize=20_000,
     )
-    processor = Processor(SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers, registry.topic).schema))
+    schema_store = KafkaSchemaStore(kafka.bootstrap_servers, registry.topic)
+    schemas = SchemaCache(schema_store.schema)
+    births = app.GlobalTable("citizen-births", key_type=bytes, value_type=bytes, partitions=kafka.partitions)
+    tables: list[CollectionT] = [births]
     for dataset in catalogue:
-        _add_cleaning_agent(app, hub.namespace, dataset, processor)
+        clean_schema = clean_envelope_schema(dataset)
+        schema_id = schema_store.register(clean_subject(dataset, hub.namespace), clean_schema)
+        processor = DatasetProcessor(dataset, schemas, schema_id, clean_schema)
+        tables.append(_add_cleaning_agent(app, hub.namespace, kafka.partitions, dataset, processor, births))
+    if golden:
+        add_golden_agents(app, hub.namespace, catalogue, schemas, schema_store)
+        add_quality_agents(app, hub.namespace, catalogue, schemas, schema_store)
+        ensure_topics(kafka, [*golden_topics_to_create(hub.namespace), *quality_topics_to_create(hub.namespace)])
+    ensure_compacted_topics(kafka, sorted({t.changelog_topic.get_topic_name() for t in tables} | set(
+        changelog_topics(app))))
     return app
 
 
-def _add_cleaning_agent(app: faust.App, namespace: str, dataset: Dataset, processor: Processor) -> None:
+def _add_cleaning_agent(app: faust.App, namespace: str, partitions: int, dataset: Dataset,
+                        processor: DatasetProcessor, births: GlobalTableT) -> CollectionT:
+    """Declares the dataset's topics, key-state table and agent; returns the table."""
     topics = dataset.topics(namespace)
     raw = app.topic(topics.raw, key_serializer="raw", value_serializer="raw")
     clean = app.topic(topics.clean, key_serializer="raw", value_serializer="raw")
     dlq = app.topic(topics.dlq, key_serializer="raw", value_serializer="raw")
-
-    async def clean_events(stream: Any) -> None:
-        async for events in stream.take_events(5000, within=0.05):
-            for event in events:
-                outcome = processor.process(event.value)
-                if isinstance(outcome, Cleaned):
-                    await clean.send(key=event.key, value=outcome.value)
-                    continue
-                msg = event.message
-                # Offsets and reason codes only: the payload may carry personal data.
-                log.warning("rejected %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, outcome.code)
-                headers = {"reason": outcome.code.encode(), "source_topic": msg.topic.encode(),
-                           "source_partition": str(msg.partition).encode(),
-                           "source_offset": str(msg.offset).encode(),
-                           "rejected_at_ms": str(int(time.time() * 1000)).encode()}
-                await dlq.send(key=event.key, value=event.value or b"", headers=headers)
-
-    app.agent(raw, name=f"clean_{dataset.table_stem}")(clean_events)
+    keys = app.Table(f"{dataset.table_stem}-keys", key_type=bytes, value_type=bytes, partitions=partitions)
+    agent = CleaningAgent(processor, clean, dlq, keys, births, feeds_births=dataset.name == "population.citizen")
+    app.agent(raw, name=f"clean_{dataset.table_stem}")(agent.run)
+    return keys

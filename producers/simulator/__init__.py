@@ -12,18 +12,19 @@ dirt, whether the hub must fix it or reject it (with which reason code), and the
 golden records.
 
 Modules: :mod:`.generator` (the simulation loop), :mod:`.people`, :mod:`.civil`, :mod:`.business` (world
-actions), :mod:`.dirt` and :mod:`.bad_events` (dirt), :mod:`.codes` (CCCD, MST, phones),
-:mod:`.legacy_text` (TCVN3/VNI), :mod:`.admin` (2025 administrative codes), :mod:`.rules` (cleaning and
-rejection), :mod:`.manifest` and :mod:`.golden` (the ground truth), :mod:`.population` (the population-only
-simulator of the demo).
+actions), :mod:`.dirt` and :mod:`.bad_events` (dirt), :mod:`.manifest` and :mod:`.golden` (the ground
+truth), :mod:`.population` (the population-only simulator of the demo). The cleaning and rejection rules the
+manifest applies are the hub's own, in :mod:`streams.rules` (CCCD, MST and phones in
+:mod:`streams.rules.identifiers`, TCVN3/VNI in :mod:`streams.rules.legacy_text`, 2025 administrative codes
+in :mod:`streams.rules.admin_units`).
 """
 
 from producers.simulator.change import Change
-from producers.simulator.codes import cccd, mst, mst_valid
 from producers.simulator.dirt import DELIVERY, FIXABLE, KINDS, REJECTED
 from producers.simulator.generator import DATASETS, MinistriesSimulator
 from producers.simulator.manifest import DatasetTruth, Manifest, build_manifest
 from producers.simulator.population import PopulationSimulator
+from streams.rules.identifiers import cccd, mst, mst_valid
 
 __all__ = ["DATASETS", "DELIVERY", "FIXABLE", "KINDS", "REJECTED", "Change", "DatasetTruth", "Manifest",
            "MinistriesSimulator", "PopulationSimulator", "build_manifest", "cccd", "mst", "mst_valid"]

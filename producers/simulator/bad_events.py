@@ -13,16 +13,16 @@ from functools import cache
 from typing import Any
 
 from hub.catalogue import Catalogue, load_catalogue
-from producers.simulator import codes
 from producers.simulator.business import ENTERPRISE, LAND, make_enterprise
 from producers.simulator.civil import CIVIL
 from producers.simulator.context import Context, Emission
 from producers.simulator.people import CITIZEN, INSURANCE, make_person
 from producers.simulator.world import Bag
-from producers.simulator.rules import (CCCD_INCONSISTENT, DATE_IMPOSSIBLE, DEATH_BEFORE_BIRTH, MST_CHECK_DIGIT,
-                                       REQUIRED_MISSING)
+from streams.rules import identifiers
+from streams.rules.base import (CCCD_INCONSISTENT, DATE_IMPOSSIBLE, DEATH_BEFORE_BIRTH, MST_CHECK_DIGIT,
+                                REQUIRED_MISSING)
 
-_NOT_PROVINCES = tuple(f"{n:02d}" for n in range(100) if f"{n:02d}" not in codes.legacy_province_codes())
+_NOT_PROVINCES = tuple(f"{n:02d}" for n in range(100) if f"{n:02d}" not in identifiers.legacy_province_codes())
 
 
 @cache
@@ -88,14 +88,14 @@ def mst_check_digit(ctx: Context) -> Emission | None:
     employed = insured is not None and ctx.world.participations[insured].employer_tax_code is not None
     if employed and INSURANCE in ctx.datasets and ctx.chance(0.4):
         record = ctx.world.participations[insured].record()  # type: ignore[index]
-        record["employer_tax_code"] = codes.with_wrong_check_digit(record["employer_tax_code"], shift)
+        record["employer_tax_code"] = identifiers.with_wrong_check_digit(record["employer_tax_code"], shift)
         return ctx.emit(INSURANCE, "u", record["si_code"], record)
     representative = ctx.world.living.choice(ctx.rng)
     if representative is None or ENTERPRISE not in ctx.datasets:
         return None
     record = make_enterprise(ctx, ctx.world.people[representative]).record()
     record["legal_representative_cccd"] = representative
-    record["tax_code"] = codes.with_wrong_check_digit(record["tax_code"], shift)
+    record["tax_code"] = identifiers.with_wrong_check_digit(record["tax_code"], shift)
     ctx.world.issued.add(record["tax_code"])
     return ctx.emit(ENTERPRISE, "c", record["tax_code"], record)
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from hub.admin_units import Ward, current_wards, legacy_provinces
-from producers.simulator import codes
+from streams.rules import identifiers
 from producers.simulator.pools import Pools
-from producers.simulator.rules import VIETNAM_TIME, local_date
+from streams.rules.dates import VIETNAM_TIME, local_date
 from producers.simulator.world import Address, World
 
 T = TypeVar("T")
@@ -117,7 +117,7 @@ class Context:
         return Address(self.pick(self.pools.streets), ward.ward_code, ward.province_code)
 
     def mobile(self) -> str:
-        return self.pick(codes.MOBILE_PREFIXES) + f"{self.below(10_000_000):07d}"
+        return self.pick(identifiers.MOBILE_PREFIXES) + f"{self.below(10_000_000):07d}"
 
     def landline(self) -> str:
         area = self.pick(LANDLINE_AREAS)
@@ -135,10 +135,10 @@ class Context:
                 return value
 
     def new_cccd(self, province_code: str, female: bool, birth: date) -> str:
-        return self.fresh(lambda: codes.cccd(province_code, female, birth, self.below(1_000_000)))
+        return self.fresh(lambda: identifiers.cccd(province_code, female, birth, self.below(1_000_000)))
 
     def new_mst(self) -> str:
-        return self.fresh(lambda: codes.mst(f"{self.between(1, 64):02d}{self.below(10_000_000):07d}"))
+        return self.fresh(lambda: identifiers.mst(f"{self.between(1, 64):02d}{self.below(10_000_000):07d}"))
 
     def new_si_code(self, province_code: str) -> str:
         return self.fresh(lambda: f"{province_code}{self.below(100_000_000):08d}")

@@ -9,7 +9,7 @@ Three classes (the full rules are in ``RULES.md``):
 
 :func:`make_dirty` returns a dirty copy of a record for a fixable kind, or None when the kind does not apply
 to that record (no text with diacritics, no phone, no older code for its ward…). Every dirty value is checked
-to clean back to the original under :mod:`producers.simulator.rules`.
+to clean back to the original under :mod:`streams.rules`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from producers.simulator import codes
-from producers.simulator.admin import admin_tables
-from producers.simulator.legacy_text import NotEncodable, to_tcvn3_mojibake, to_vni_mojibake
-from producers.simulator.rules import (ADMIN_CODES, CCCD_INCONSISTENT, DATE_IMPOSSIBLE, DEATH_BEFORE_BIRTH,
-                                       MST_CHECK_DIGIT, REQUIRED_MISSING, clean_record, clean_text)
+from streams.rules import identifiers
+from streams.rules.admin_units import admin_tables
+from streams.rules.base import (CCCD_INCONSISTENT, DATE_IMPOSSIBLE, DEATH_BEFORE_BIRTH, MST_CHECK_DIGIT,
+                                REQUIRED_MISSING)
+from streams.rules.legacy_text import NotEncodable, to_tcvn3_mojibake, to_vni_mojibake
+from streams.rules.records import ADMIN_CODES, clean_record
+from streams.rules.text import clean_text
 
 NFD = "nfd"
 TCVN3 = "tcvn3"
@@ -92,7 +94,7 @@ def _spaced(text: str, rng: random.Random) -> str:
 
 def _phone_variant(kind: str, national: str, rng: random.Random) -> str | None:
     if kind == PHONE_LEGACY:
-        old = codes.old_mobile_form(national)
+        old = identifiers.old_mobile_form(national)
         if old is None:
             return None
         return rng.choice((old, f"{old[:4]} {old[4:7]} {old[7:]}", f"{old[:4]}.{old[4:7]}.{old[7:]}"))

@@ -2,7 +2,7 @@
 
 :func:`build_manifest` replays the changes in delivery order exactly as ``RULES.md`` says the hub must:
 an event id seen before is a duplicate and is dropped; otherwise the record is cleaned
-(:func:`rules.clean_record`) and checked (:func:`rules.reject_reason`); a rejected event is listed with its
+(:func:`streams.rules.clean_record`) and checked (:func:`streams.rules.reject_reason`); a rejected event is listed with its
 reason code and changes nothing; an accepted event becomes the key's current version when its
 (event time, source position) is later than the current one's (a delete leaves a tombstone, so an older
 update arriving after it does not bring the key back). The golden records are merged from the final state
@@ -25,7 +25,7 @@ from typing import Any
 from hub.catalogue import Catalogue, load_catalogue
 from producers.simulator import golden
 from producers.simulator.change import Change
-from producers.simulator.rules import clean_record, reject_reason
+from streams.rules.records import clean_record, reject_reason
 
 
 @dataclass(frozen=True)

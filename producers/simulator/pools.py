@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from producers.simulator.rules import clean_text, name_case
+from streams.rules.text import clean_text, name_case
 
 ETHNICITIES = ("Kinh", "Tày", "Thái", "Mường", "Khmer", "Hoa", "Nùng", "H'Mông", "Dao", "Gia Rai")
 ETHNICITY_WEIGHTS = (85, 2, 2, 1.5, 1.5, 1, 1, 1, 1, 1)

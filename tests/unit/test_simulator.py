@@ -14,7 +14,7 @@ from hub.errors import ValidationError
 from producers.envelope import check_record
 from producers.simulator import (DATASETS, DELIVERY, FIXABLE, KINDS, REJECTED, Change, Manifest, MinistriesSimulator,
                                  PopulationSimulator, build_manifest)
-from producers.simulator.rules import clean_record
+from streams.rules import clean_record
 
 CATALOGUE = load_catalogue()
 COUNT = 20_000

@@ -1,5 +1,9 @@
 """Identifiers of the Vietnamese registers: CCCD, tax code (MST), social-insurance code, phone numbers (pure).
 
+The validators (:func:`cccd_problem`, :func:`mst_problem`, :func:`si_code_valid`, :func:`e164`) are the
+hub's rules; the makers (:func:`cccd`, :func:`mst`, :func:`with_wrong_check_digit`,
+:func:`old_mobile_form`) are their inverses, used by the simulator to send valid and invalid identifiers.
+
 * **CCCD** (12 digits, Circular 59/2021/TT-BCA): ``0`` + the 2-digit code of the (pre-July-2025) province
   where the birth was registered, one sex/century digit (1900s: male 0, female 1; 2000s: 2/3; 2100s: 4/5;
   2200s: 6/7; 2300s: 8/9), the last two digits of the birth year, six serial digits.
@@ -7,7 +11,8 @@
   31, 29, 23, 19, 17, 13, 7, 5, 3: ``check = 10 - (sum mod 11)``; a body whose check would be 10
   (sum divisible by 11) is never issued. A dependent unit appends ``-`` and a 3-digit suffix.
   Checked against published codes, e.g. 0100109106, 0300588569, 0101248141.
-* **Social-insurance code**: 10 digits.
+* **Social-insurance code** (mã số BHXH): 10 digits, printed on the social-insurance book and the
+  health-insurance card (Decision 595/QĐ-BHXH; for children under 6 it was derived from the card number).
 * **Phones**: the E.164 form ``+84`` + national significant number. Mobile numbers renumbered from 11 to
   10 digits between 15 Sep 2018 and 30 Jun 2019 keep their last 7 digits and change prefix
   (:data:`RENUMBERED_MOBILE_PREFIXES`, the Ministry of Information and Communications' plan as
@@ -51,6 +56,7 @@ _E164_VN = re.compile(r"\+84(?:[35789]\d{8}|2\d{9})")
 _PHONE_NOISE = re.compile(r"[\s.\-()]")
 _CCCD = re.compile(r"0\d{11}")
 _MST = re.compile(r"(\d{10})(?:-\d{3})?")
+_SI_CODE = re.compile(r"\d{10}")
 
 
 @cache
@@ -79,8 +85,29 @@ def cccd_well_formed(value: str) -> bool:
 
 def cccd_matches(value: str, female: bool, birth: date) -> bool:
     """Well formed, and its sex/century digit and birth-year digits agree with ``female`` and ``birth``."""
-    return (cccd_well_formed(value) and value[3] == str(sex_century_digit(female, birth.year))
-            and value[4:6] == f"{birth.year % 100:02d}")
+    return cccd_problem(value, female, birth) is None
+
+
+def cccd_problem(value: str, female: bool | None = None, birth: date | None = None) -> str | None:
+    """What is wrong with the CCCD ``value`` (a description of the rule, never of the value), or None.
+
+    Without ``female`` and ``birth`` only the layout and the province digits are checked. The province
+    digits are those of the 63 provinces before July 2025: a CCCD is never remapped to 2025 codes."""
+    if not _CCCD.fullmatch(value):
+        return "not 12 digits starting with 0"
+    if value[1:3] not in legacy_province_codes():
+        return "digits 2-3 name no province (of the 63 before July 2025)"
+    if female is None or birth is None:
+        return None
+    try:
+        expected = sex_century_digit(female, birth.year)
+    except ValueError:
+        return "date_of_birth is outside the years a CCCD can encode (1900-2399)"
+    if value[3] != str(expected):
+        return "digit 4 (sex and century of birth) contradicts sex and date_of_birth"
+    if value[4:6] != f"{birth.year % 100:02d}":
+        return "digits 5-6 (year of birth) contradict date_of_birth"
+    return None
 
 
 def mst_check_digit(body: str) -> int | None:
@@ -97,8 +124,22 @@ def mst(body: str) -> str | None:
 
 def mst_valid(value: str) -> bool:
     """``NNNNNNNNNN`` or ``NNNNNNNNNN-NNN`` whose 10th digit is the check digit of the first nine."""
+    return mst_problem(value) is None
+
+
+def mst_problem(value: str) -> str | None:
+    """What is wrong with the tax code ``value`` (never the value itself), or None."""
     match = _MST.fullmatch(value)
-    return match is not None and mst(match.group(1)[:9]) == match.group(1)
+    if match is None:
+        return "not NNNNNNNNNN or NNNNNNNNNN-NNN (10 digits, optionally a 3-digit branch suffix)"
+    if mst(match.group(1)[:9]) != match.group(1):
+        return "digit 10 is not the check digit of the first nine"
+    return None
+
+
+def si_code_valid(value: str) -> bool:
+    """A social-insurance code: exactly 10 digits."""
+    return bool(_SI_CODE.fullmatch(value))
 
 
 def with_wrong_check_digit(value: str, shift: int) -> str:

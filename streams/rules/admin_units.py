@@ -10,7 +10,11 @@ package (``data/converter_2025.json``), without its geocoding step:
 
 Only codes that are *not* valid 2025 codes are mapped: a (province, ward) pair that is a 2025 pair, or a
 province code that is a 2025 code, is taken as already current. The codes are GSO codes: 2-digit provinces,
-5-digit wards.
+5-digit wards. A code that is neither a 2025 code nor a pre-2025 one is rejected (:func:`unknown_code`).
+
+The hub keeps the code an event arrived with beside the mapped one (:func:`original_field` names the clean
+record's field for it). A CCCD is not an address: its digits 2-3 keep the pre-2025 province of birth
+registration for life and are never mapped (:mod:`streams.rules.identifiers`).
 """
 
 from __future__ import annotations
@@ -124,3 +128,21 @@ def current_pair(province_code: str, ward_code: str | None) -> tuple[str, str | 
 def current_province(province_code: str) -> str:
     """The 2025 province code for a province code that may be a pre-2025 one; others unchanged."""
     return admin_tables().legacy_provinces.get(province_code, province_code)
+
+
+def unknown_code(province_code: str, ward_code: str | None) -> str | None:
+    """What is wrong with a (province, ward) pair after :func:`current_pair`, or None when it is a July-2025
+    pair (or, without a ward, a July-2025 province). Describes the rule, never the codes."""
+    tables = admin_tables()
+    if province_code not in tables.current_provinces:
+        return "province code is neither a July-2025 code nor one of the 63 before it"
+    if ward_code is not None and (province_code, ward_code) not in tables.current_pairs:
+        return "ward code is not a ward of the province, in the July-2025 divisions or before them"
+    return None
+
+
+def original_field(path: str, name: str) -> str:
+    """The name of the clean-record field that keeps the code ``path``/``name`` arrived with, before it was
+    mapped: ``original_`` + the flattened column name (``original_permanent_address_province_code``,
+    ``original_province_code``)."""
+    return "original_" + (f"{path}_{name}" if path else name)

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from producers.simulator import codes
+from streams.rules import identifiers
 
 # Tax codes of well-known enterprises (public register data).
 PUBLISHED_MSTS = ["0100109106", "0300588569", "0101248141", "0100112437"]
@@ -12,7 +12,7 @@ PUBLISHED_MSTS = ["0100109106", "0300588569", "0101248141", "0100112437"]
 
 @pytest.mark.parametrize("value", PUBLISHED_MSTS + ["0100109106-001", "0300588569-012"])
 def test_published_tax_codes_are_valid(value: str) -> None:
-    assert codes.mst_valid(value) is True
+    assert identifiers.mst_valid(value) is True
 
 
 @pytest.mark.parametrize("value", [
@@ -25,7 +25,7 @@ def test_published_tax_codes_are_valid(value: str) -> None:
     "010010910A",
 ])
 def test_malformed_tax_codes_are_invalid(value: str) -> None:
-    assert codes.mst_valid(value) is False
+    assert identifiers.mst_valid(value) is False
 
 
 @pytest.mark.parametrize(("body", "expected"), [
@@ -33,19 +33,19 @@ def test_malformed_tax_codes_are_invalid(value: str) -> None:
     ("000000000", None),  # weighted sum divisible by 11: 10 - 0 = 10, no digit
 ])
 def test_check_digit(body: str, expected: int | None) -> None:
-    assert codes.mst_check_digit(body) == expected
+    assert identifiers.mst_check_digit(body) == expected
 
 
 @pytest.mark.parametrize("shift", range(1, 10))
 def test_a_shifted_check_digit_is_always_wrong(shift: int) -> None:
-    assert [codes.mst_valid(codes.with_wrong_check_digit(v, shift)) for v in PUBLISHED_MSTS] == [False] * 4
+    assert [identifiers.mst_valid(identifiers.with_wrong_check_digit(v, shift)) for v in PUBLISHED_MSTS] == [False] * 4
 
 
 def test_generated_tax_codes_are_valid_or_absent() -> None:
     bodies = [f"{n:09d}" for n in range(0, 1_000_000_000, 7_654_321)]
-    made = [codes.mst(b) for b in bodies]
-    assert all(codes.mst_valid(m) for m in made if m is not None)
-    assert [b for b, m in zip(bodies, made) if m is None] == [b for b in bodies if codes.mst_check_digit(b) is None]
+    made = [identifiers.mst(b) for b in bodies]
+    assert all(identifiers.mst_valid(m) for m in made if m is not None)
+    assert [b for b, m in zip(bodies, made) if m is None] == [b for b in bodies if identifiers.mst_check_digit(b) is None]
 
 
 @pytest.mark.parametrize(("province", "female", "born", "serial", "expected"), [
@@ -55,8 +55,8 @@ def test_generated_tax_codes_are_valid_or_absent() -> None:
     ("01", False, date(2026, 1, 5), 1, "001226000001"),
 ])
 def test_cccd_layout(province: str, female: bool, born: date, serial: int, expected: str) -> None:
-    assert codes.cccd(province, female, born, serial) == expected
-    assert codes.cccd_matches(expected, female, born) is True
+    assert identifiers.cccd(province, female, born, serial) == expected
+    assert identifiers.cccd_matches(expected, female, born) is True
 
 
 @pytest.mark.parametrize(("value", "female", "born"), [
@@ -69,11 +69,11 @@ def test_cccd_layout(province: str, female: bool, born: date, serial: int, expec
     ("101090000001", False, date(1990, 5, 1)),   # does not start with 0
 ])
 def test_inconsistent_cccds(value: str, female: bool, born: date) -> None:
-    assert codes.cccd_matches(value, female, born) is False
+    assert identifiers.cccd_matches(value, female, born) is False
 
 
 def test_well_formed_means_a_province_of_before_2025() -> None:
-    assert [codes.cccd_well_formed(v) for v in ("002090000001", "091090000001", "099090000001", "000090000001")] \
+    assert [identifiers.cccd_well_formed(v) for v in ("002090000001", "091090000001", "099090000001", "000090000001")] \
         == [True, True, False, False]
 
 
@@ -97,13 +97,54 @@ def test_well_formed_means_a_province_of_before_2025() -> None:
     ("091234567", None),
 ])
 def test_e164(phone: str, expected: str | None) -> None:
-    assert codes.e164(phone) == expected
+    assert identifiers.e164(phone) == expected
 
 
 def test_renumbering_table_is_the_published_one() -> None:
-    assert len(codes.RENUMBERED_MOBILE_PREFIXES) == 21
-    assert sorted(codes.RENUMBERED_MOBILE_PREFIXES.values()) == sorted(
+    assert len(identifiers.RENUMBERED_MOBILE_PREFIXES) == 21
+    assert sorted(identifiers.RENUMBERED_MOBILE_PREFIXES.values()) == sorted(
         ["032", "033", "034", "035", "036", "037", "038", "039", "070", "079", "077", "076", "078",
          "083", "084", "085", "081", "082", "056", "058", "059"])
-    assert [codes.old_mobile_form(n) for n in ("0323456789", "0704567890", "0912345678")] \
+    assert [identifiers.old_mobile_form(n) for n in ("0323456789", "0704567890", "0912345678")] \
         == ["01623456789", "01204567890", None]
+
+
+@pytest.mark.parametrize(("value", "female", "born", "problem"), [
+    ("001090000001", False, date(1990, 5, 1), None),
+    ("079303000042", True, date(2003, 2, 1), None),   # Hồ Chí Minh City, a woman born in 2003
+    ("0010900000", False, date(1990, 5, 1), "not 12 digits starting with 0"),
+    ("00109000000A", False, date(1990, 5, 1), "not 12 digits starting with 0"),
+    ("101090000001", False, date(1990, 5, 1), "not 12 digits starting with 0"),
+    ("003090000001", False, date(1990, 5, 1), "digits 2-3 name no province (of the 63 before July 2025)"),
+    ("001190000001", False, date(1990, 5, 1),
+     "digit 4 (sex and century of birth) contradicts sex and date_of_birth"),
+    ("001091000001", False, date(1990, 5, 1), "digits 5-6 (year of birth) contradict date_of_birth"),
+    ("001099000001", False, date(1899, 5, 1), "date_of_birth is outside the years a CCCD can encode (1900-2399)"),
+])
+def test_cccd_problem_names_the_rule(value: str, female: bool, born: date, problem: str | None) -> None:
+    assert identifiers.cccd_problem(value, female, born) == problem
+
+
+def test_a_cccd_keeps_the_province_of_before_2025() -> None:
+    # Hà Giang (02) merged into Tuyên Quang (08) in July 2025; CCCDs issued with 002 stay valid and unmapped.
+    assert [identifiers.cccd_problem(v) for v in ("002090000001", "008090000001")] == [None, None]
+    assert identifiers.cccd_well_formed("002090000001") is True
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("0100109106", None),
+    ("0100109106-001", None),
+    ("0100109107", "digit 10 is not the check digit of the first nine"),
+    ("0100109106-01", "not NNNNNNNNNN or NNNNNNNNNN-NNN (10 digits, optionally a 3-digit branch suffix)"),
+    ("0100109106 001", "not NNNNNNNNNN or NNNNNNNNNN-NNN (10 digits, optionally a 3-digit branch suffix)"),
+])
+def test_mst_problem_names_the_rule(value: str, problem: str | None) -> None:
+    assert identifiers.mst_problem(value) == problem
+
+
+@pytest.mark.parametrize(("value", "valid"), [
+    ("0123456789", True), ("7912345678", True),
+    ("012345678", False), ("01234567890", False), ("01234 56789", False), ("012345678A", False), ("", False),
+])
+def test_social_insurance_code(value: str, valid: bool) -> None:
+    assert identifiers.si_code_valid(value) is valid

@@ -10,7 +10,7 @@ Sources of the tables:
 
 * TCVN3: glibc's iconv charset ``TCVN5712-1`` (the full TCVN 5712 table: lowercase and the uppercase
   letters it places in 0x01-0x17 and 0x80-0x9F, and combining tone marks at 0xB0-0xB4), byte by byte;
-  ``tests/unit/test_simulator_text.py`` compares :data:`TCVN3_DECODE` with iconv.
+  ``tests/unit/test_rules_text.py`` compares :data:`TCVN3_DECODE` with iconv.
 * VNI: built from its rules below and checked against the VNI table of xvnkb (``vni.h``, Dao Hai Lam, 2002)
   and published VNI samples (``Coäng hoøa xaõ hoäi chuû nghóa Vieät Nam``).
 

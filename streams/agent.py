@@ -1,0 +1,152 @@
+"""The faust side of one dataset: batches of raw events in, clean and dead-letter messages out, state after.
+
+Delivery guarantee: at least once, with no loss and no duplicate of the processor's own making in normal
+operation. Per batch, every outcome is sent first; then, event by event, the batch waits for the broker's
+acknowledgement of the event's output and only then writes the key's state (dedup window, current version)
+to the faust tables; only after the batch returns does faust mark its offsets for commit. So a state entry
+always describes output that is already in Kafka, and an offset is never committed ahead of its output.
+
+A crash (SIGKILL) in the middle of a batch leaves output in Kafka whose state was not yet written — sent but
+not yet acknowledged, or acknowledged in the last instants — and the batch's offsets uncommitted: on restart
+the batch is read again and those events are sent a second time. The clean topic may then hold the same
+event id twice: the same bytes (same record, same version), which the sink's current table collapses; its
+history table gets a second row. The same holds for table writes whose changelog record had not reached
+the broker when a worker's RocksDB is lost (another host takes the partition). If anything fails in a
+batch — the broker refuses output for good, a table write fails — the worker exits at once without
+committing (fail-stop), so the batch is processed again by the next worker; faust itself would log the
+agent's crash and commit the batch.
+
+Why not faust's ``processing_guarantee="exactly_once"``: it runs against Kafka 4.1 here, but faust 0.15
+routes an agent's sends by the *destination* partition's transactional producer (sends to a topic it does
+not consume go outside any transaction), buffers table changelog writes outside the commit boundary, and
+writes RocksDB before the transaction commits. None of that makes our clean topic exactly-once.
+
+Clean and dead-letter messages go to the same partition number as their raw message: the three topics of a
+dataset are co-partitioned whatever client partitioned the raw one (librdkafka and aiokafka hash keys
+differently).
+
+faust keys the RocksDB partition of a table read or write by the *current event*; a ``take_events`` batch
+mixes partitions, so :func:`_make_current` sets each event as current before touching its state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+import weakref
+from collections.abc import Awaitable
+from datetime import date
+from typing import Any
+
+import faust
+from faust.streams import _current_event
+from faust.types import EventT
+
+from streams.base import Accepted, Duplicate, Rejected
+from streams.dead_letters import dead_letter_headers
+from streams.ordering import KeyState
+from streams.processor import DatasetProcessor
+
+log = logging.getLogger("hub.streams")
+
+BATCH_SIZE = 2000
+BATCH_WITHIN_S = 0.05
+LATE_HEADER = ("late", b"1")
+"""On a clean message whose key already had a newer-or-equal version: history, not the current state."""
+FAIL_STOP_EXIT_CODE = 70
+
+
+def _make_current(event: EventT) -> None:
+    """Let faust's tables see ``event`` as the one being processed (its partition picks the store)."""
+    _current_event.set(weakref.ref(event))
+
+
+def _fail_stop(exc: BaseException) -> None:
+    """Exit at once, so that faust does not commit the offsets of a batch whose output or state may be
+    incomplete; the next worker processes the batch again."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" at {frame[0].filename}:{frame[0].lineno}" if frame else ""
+    # The type and place only: an exception's message may quote a value, and values are personal data.
+    log.critical("a batch failed (%s%s); exiting so that it is processed again", type(exc).__name__, where)
+    logging.shutdown()
+    os._exit(FAIL_STOP_EXIT_CODE)
+
+
+class CleaningAgent:
+    """Cleans one dataset's raw topic into its clean and dead-letter topics.
+
+    ``keys`` is the dataset's key-state table. ``births`` is the table of citizens' dates of birth
+    (CCCD → ISO date) from the clean current state of ``population.citizen``: the citizen agent
+    ``feeds_births``, the civil-status agent reads it for the death-before-birth rule."""
+
+    def __init__(self, processor: DatasetProcessor, clean: faust.TopicT, dlq: faust.TopicT, keys: Any,
+                 births: Any, feeds_births: bool = False) -> None:
+        self.processor = processor
+        self._clean = clean
+        self._dlq = dlq
+        self._keys = keys
+        self._births = births
+        self._feeds_births = feeds_births
+
+    async def run(self, stream: Any) -> None:
+        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+            try:
+                await self.process(events)
+            except Exception as exc:  # faust would ack the batch and carry on: its output may be incomplete
+                _fail_stop(exc)
+
+    async def process(self, events: list[EventT]) -> None:
+        """Send every outcome of ``events``; write each accepted event's state once its output is acknowledged."""
+        overlay: dict[bytes, KeyState] = {}  # state of keys changed by earlier events of this batch
+        sent: list[tuple[Awaitable[Any], EventT, bytes, Accepted | None]] = []
+        for event in events:
+            _make_current(event)
+            msg = event.message
+            decoded = self.processor.decode(msg.value, msg.key)
+            if isinstance(decoded, Rejected):
+                sent.append((await self._dead_letter(event, decoded), event, b"", None))
+                continue
+            key = decoded.key.encode()
+            state = overlay[key] if key in overlay else self._state(key)
+            outcome = self.processor.judge(decoded, state, self._birth_of)
+            if isinstance(outcome, Duplicate):
+                log.debug("duplicate %s[%d]@%d dropped", msg.topic, msg.partition, msg.offset)
+            elif isinstance(outcome, Rejected):
+                sent.append((await self._dead_letter(event, outcome), event, key, None))
+            else:
+                headers = [LATE_HEADER] if outcome.late else None
+                ack = await self._clean.send(key=msg.key, value=outcome.value, partition=msg.partition,
+                                             headers=headers)
+                overlay[key] = outcome.state
+                sent.append((ack, event, key, outcome))
+        for ack, event, key, accepted in sent:  # in order: acknowledgements arrive in order per partition
+            await ack  # raises when the producer gave up on the message
+            if accepted is not None:
+                _make_current(event)
+                self._keys[key] = accepted.state.to_bytes()
+                if self._feeds_births and not accepted.late:
+                    self._set_birth(key, accepted.current)
+
+    def _state(self, key: bytes) -> KeyState | None:
+        raw = self._keys.get(key)
+        return KeyState.from_bytes(raw) if raw else None
+
+    def _birth_of(self, cccd: str) -> date | None:
+        raw = self._births.get(cccd.encode())
+        return date.fromisoformat(raw.decode()) if raw else None
+
+    def _set_birth(self, cccd: bytes, record: dict[str, Any] | None) -> None:
+        if record is not None:
+            self._births[cccd] = record["date_of_birth"].isoformat().encode()
+        elif self._births.get(cccd) is not None:
+            del self._births[cccd]
+
+    async def _dead_letter(self, event: EventT, rejected: Rejected) -> Awaitable[Any]:
+        msg = event.message
+        # Offsets and reason codes only: the payload may carry personal data.
+        log.info("rejected %s[%d]@%d: %s %s", msg.topic, msg.partition, msg.offset, rejected.rejection.reason,
+                 rejected.rejection.field)
+        headers = dead_letter_headers(rejected, msg.topic, msg.partition, msg.offset, int(time.time() * 1000))
+        return await self._dlq.send(key=msg.key, value=msg.value, partition=msg.partition, headers=headers)
