@@ -111,13 +111,36 @@ def demo(events: Annotated[int, typer.Option(help="Simulated events to send.")] 
 
 
 @app.command()
-def simulate(count: Annotated[int, typer.Option(help="Events to send.")] = 10_000,
-             seed: Annotated[int, typer.Option(help="Simulator seed.")] = 42) -> None:
-    """Send simulated change events to the running hub."""
-    from hub.demo import produce
+def simulate(count: Annotated[int, typer.Option(help="Change events to send.")] = 10_000,
+             seed: Annotated[int, typer.Option(help="Same seed, same stream.")] = 42,
+             dirt: Annotated[float, typer.Option(help="Share of events with labelled dirt.")] = 0.05,
+             rate: Annotated[float, typer.Option(help="Events per second (0: as fast as possible).")] = 0.0,
+             manifest: Annotated[Path | None, typer.Option(help="Write the ground-truth manifest here.")] = None) -> None:
+    """Send the five ministries' simulated change events (with labelled dirt) to the running hub's raw topics."""
+    import time
 
-    stack = _stack()
-    console.print(f"acknowledged: {produce(stack, count, seed)}")
+    from hub.topics import ensure_topics, hub_topics
+    from producers.simulator import MinistriesSimulator, build_manifest
+    from producers.simulator.publish import RawPublisher
+    from registry.store import KafkaSchemaStore
+
+    s = Settings()
+    catalogue = load_catalogue()
+    ensure_topics(s.kafka, hub_topics(catalogue, s.hub.namespace))
+    publisher = RawPublisher(s.kafka.bootstrap_servers, s.hub.namespace, catalogue,
+                             KafkaSchemaStore(s.kafka.bootstrap_servers, s.registry.topic))
+    changes = list(MinistriesSimulator(seed, dirt=dirt).changes(count))
+    started = time.monotonic()
+    for i, change in enumerate(changes):
+        if rate > 0 and (pause := started + i / rate - time.monotonic()) > 0:
+            time.sleep(pause)
+        publisher.publish([change])
+    publisher.flush()
+    console.print(f"acknowledged: {publisher.sent} ({sum(1 for c in changes if c.dirt)} with dirt) "
+                  f"in {time.monotonic() - started:.1f}s")
+    if manifest is not None:
+        build_manifest(changes, catalogue).to_json(manifest)
+        console.print(f"manifest: {manifest}")
 
 
 @app.command()

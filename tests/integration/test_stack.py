@@ -37,21 +37,45 @@ def test_up_simulate_query_down(kafka: KafkaSettings, tmp_path: Path, namespace:
         assert (status["kafka"]["answers"], status["registry"]["answers"], status["sink"]["answers"]) == (
             True, True, True)
 
-        simulate = hub("simulate", "--count", "500", "--seed", "9", env=env)
+        manifest_file = tmp_path / "manifest.json"
+        simulate = hub("simulate", "--count", "1500", "--seed", "9", "--dirt", "0.1", "--manifest",
+                       str(manifest_file), env=env)
         assert simulate.returncode == 0, simulate.stdout + simulate.stderr
-        assert "acknowledged: 500" in simulate.stdout
+        assert "acknowledged: 1500" in simulate.stdout
+        truth = json.loads(manifest_file.read_text())["datasets"]
+        rejected = sum(len(t["rejected"]) for t in truth.values())
 
-        query = "SELECT count() AS n, uniqExact(event_id) AS ids FROM hub.population_citizen_history"
-        deadline = time.monotonic() + 120
-        rows: list[dict[str, int]] = []
-        while time.monotonic() < deadline:
-            answer = hub("sql", query, "--json", env=env)
+        def current(dataset: str) -> int:
+            table = f"hub.{dataset.replace('.', '_')}_current"
+            answer = hub("sql", f"SELECT count() AS n FROM {table} FINAL", "--json", env=env)
             assert answer.returncode == 0, answer.stdout + answer.stderr
-            rows = json.loads(answer.stdout)
-            if rows[0]["n"] >= 500:
+            return int(json.loads(answer.stdout)[0]["n"])
+
+        def dead() -> int:
+            answer = hub("sql", "SELECT count() AS n FROM hub.dead_letters", "--json", env=env)
+            return int(json.loads(answer.stdout)[0]["n"])
+
+        def dead_by(reason: str) -> int:
+            answer = hub("sql", f"SELECT count() AS n FROM hub.dead_letters WHERE reason = '{reason}'", "--json",
+                         env=env)
+            return int(json.loads(answer.stdout)[0]["n"])
+
+        expected = {d: len(t["state"]) for d, t in truth.items()}
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if dead() >= rejected - 10 and all(current(d) >= n for d, n in expected.items()):
                 break
-            time.sleep(0.5)
-        assert rows == [{"n": 500, "ids": 500}]
+            time.sleep(1)
+        time.sleep(3)
+        # A death processed before its subject's citizen record cannot be checked against the date of birth
+        # and is accepted (documented in streams/app.py); in one mixed stream that happens to a few of them.
+        unchecked = sum(1 for r in truth["civil_status.event"]["rejected"].values() if r == "death_before_birth") \
+            - dead_by("death_before_birth")
+        expected["civil_status.event"] += unchecked
+        # Otherwise the current-state tables equal the simulator's ground truth under FINAL, deletes included,
+        # and every other rejected event is a dead letter.
+        assert {d: current(d) for d in truth} == expected
+        assert dead() == rejected - unchecked
 
         # The registry holds the subject the SDK registered, through Confluent's REST API.
         subjects = httpx.get(f"http://127.0.0.1:{env['HUB_REGISTRY_PORT']}/subjects").json()
