@@ -115,7 +115,8 @@ def simulate(count: Annotated[int, typer.Option(help="Change events to send.")] 
              seed: Annotated[int, typer.Option(help="Same seed, same stream.")] = 42,
              dirt: Annotated[float, typer.Option(help="Share of events with labelled dirt.")] = 0.05,
              rate: Annotated[float, typer.Option(help="Events per second (0: as fast as possible).")] = 0.0,
-             manifest: Annotated[Path | None, typer.Option(help="Write the ground-truth manifest here.")] = None) -> None:
+             manifest: Annotated[Path | None, typer.Option(help="Write the ground-truth manifest here.")] = None,
+             datasets: Annotated[str, typer.Option(help="Comma-separated datasets (default: all five).")] = "") -> None:
     """Send the five ministries' simulated change events (with labelled dirt) to the running hub's raw topics."""
     import time
 
@@ -129,7 +130,11 @@ def simulate(count: Annotated[int, typer.Option(help="Change events to send.")] 
     ensure_topics(s.kafka, hub_topics(catalogue, s.hub.namespace))
     publisher = RawPublisher(s.kafka.bootstrap_servers, s.hub.namespace, catalogue,
                              KafkaSchemaStore(s.kafka.bootstrap_servers, s.registry.topic))
-    changes = list(MinistriesSimulator(seed, dirt=dirt).changes(count))
+    from producers.simulator.generator import DATASETS
+
+    chosen = [catalogue.get(d.strip()).name for d in datasets.split(",") if d.strip()] or list(DATASETS)
+    simulator = MinistriesSimulator(seed, dirt=dirt, datasets=chosen)
+    changes = list(simulator.changes(count))
     started = time.monotonic()
     for i, change in enumerate(changes):
         if rate > 0 and (pause := started + i / rate - time.monotonic()) > 0:

@@ -31,6 +31,7 @@ from hub.catalogue import Catalogue, Dataset, load_catalogue
 from hub.settings import HubSettings, KafkaSettings
 from hub.topics import ensure_topics, hub_topics, message_count
 from producers.simulator import Change, Manifest, MinistriesSimulator, build_manifest
+from producers.simulator.publish import loose
 from registry.store import KafkaSchemaStore
 from streams.dead_letters import HEADERS, DeadLetterHeaders
 from streams.rules import clean_record
@@ -42,18 +43,6 @@ EVENTS = 5000
 
 
 # --- publishing ---------------------------------------------------------------------------------------
-def loose(envelope_schema: dict[str, Any]) -> dict[str, Any]:
-    """The envelope schema with every required top-level record field made nullable (default null)."""
-    schema = copy.deepcopy(envelope_schema)
-    after = next(f for f in schema["fields"] if f["name"] == "after")
-    record = next(t for t in after["type"] if isinstance(t, dict))
-    for f in record["fields"]:
-        nullable = isinstance(f["type"], list) and "null" in f["type"]
-        if not nullable and "default" not in f:
-            f["type"], f["default"] = ["null", f["type"]], None
-    return schema
-
-
 @dataclass
 class RawPublisher:
     """Sends simulated changes to the raw topics as framed Avro; remembers the bytes sent per event id."""
