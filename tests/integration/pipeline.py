@@ -6,16 +6,19 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from hub.catalogue import Catalogue, load_catalogue
+from hub.catalogue import Catalogue, Dataset, load_catalogue
 from hub.settings import HubSettings, KafkaSettings, SinkSettings
 from hub.wire import SchemaCache
 from registry.store import KafkaSchemaStore
 from sinks.clickhouse import ClickHouseWriter
 from sinks.consumer import KafkaSink
+from sinks.dead_letters import DeadLetter
+from sinks.rows import Located
 
 
 @contextmanager
@@ -55,3 +58,23 @@ def drain_until(sink: KafkaSink, done: Callable[[], bool], timeout_s: float = 12
         if not alive():
             raise AssertionError("the streams worker died; see its log in the test's data dir")
         sink.poll_batch()
+
+
+class WriterBetween:
+    """A fake at the sink's writer seam: passes everything to the real writer; subclasses change ``write``."""
+
+    def __init__(self, inner: ClickHouseWriter) -> None:
+        self.inner = inner
+
+    def ensure_tables(self) -> None:
+        self.inner.ensure_tables()
+
+    def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
+        return self.inner.max_offsets(dataset, topic)
+
+    def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
+        self.inner.write_dead_letters(letters, token)
+
+    def write(self, dataset: Dataset, events: Sequence[Located], token: str,
+              writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
+        self.inner.write(dataset, events, token, writer_schemas)

@@ -27,9 +27,8 @@ from registry.store import KafkaSchemaStore
 from sinks.backoff import Backoff
 from sinks.clickhouse import ClickHouseWriter
 from sinks.consumer import KafkaSink
-from sinks.dead_letters import DeadLetter
 from sinks.rows import Located
-from tests.integration.pipeline import drain_until
+from tests.integration.pipeline import WriterBetween, drain_until
 
 
 def produce_clean(kafka: KafkaSettings, dataset: Dataset, ns: str, schema_id: int, parsed: Any,
@@ -82,29 +81,20 @@ def test_added_optional_field_adds_a_column(kafka: KafkaSettings, hub_settings: 
     assert current == [("blood_type",)]
 
 
-class FlakyWriter:
+class FlakyWriter(WriterBetween):
     """The real writer behind a switch: while ``down`` is set, every write fails like an unreachable server."""
 
     def __init__(self, inner: ClickHouseWriter) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.down = threading.Event()
         self.refused = 0
-
-    def ensure_tables(self) -> None:
-        self.inner.ensure_tables()
-
-    def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
-        return self.inner.max_offsets(dataset, topic)
-
-    def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
-        self.inner.write_dead_letters(letters, token)
 
     def write(self, dataset: Dataset, events: Sequence[Located], token: str,
               writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
         if self.down.is_set():
             self.refused += 1
             raise ClickHouseError("connection refused (simulated outage)")
-        self.inner.write(dataset, events, token, writer_schemas)
+        super().write(dataset, events, token, writer_schemas)
 
 
 def test_outage_pauses_and_catches_up(kafka: KafkaSettings, hub_settings: HubSettings, chdb_url: str,

@@ -15,31 +15,18 @@ from producers.sdk import HubProducer
 from producers.simulator import PopulationSimulator
 from registry.store import KafkaSchemaStore
 from sinks.clickhouse import ClickHouseWriter
-from sinks.dead_letters import DeadLetter
 from sinks.rows import Located
-from tests.integration.pipeline import drain_until, make_sink
+from tests.integration.pipeline import WriterBetween, drain_until, make_sink
 
 EVENTS = 2000
 
 
-class CrashAfterInsert:
+class CrashAfterInsert(WriterBetween):
     """A writer that inserts for real, then dies before the caller can commit (a crash at the worst time)."""
-
-    def __init__(self, inner: ClickHouseWriter) -> None:
-        self.inner = inner
-
-    def ensure_tables(self) -> None:
-        self.inner.ensure_tables()
-
-    def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
-        return self.inner.max_offsets(dataset, topic)
-
-    def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
-        self.inner.write_dead_letters(letters, token)
 
     def write(self, dataset: Dataset, events: Sequence[Located], token: str,
               writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
-        self.inner.write(dataset, events, token, writer_schemas)
+        super().write(dataset, events, token, writer_schemas)
         raise SystemError("simulated crash after insert, before commit")
 
 
