@@ -121,13 +121,11 @@ def test_dashboard_during_a_running_pipeline(kafka: KafkaSettings, browser: Brow
                HUB_KAFKA_PARTITIONS="2", HUB_MONITOR_PORT=str(monitor_port), HUB_MONITOR_SAMPLE_INTERVAL_S="1",
                HUB_MONITOR_PROBE_INTERVAL_S="1", HUB_MONITOR_PROBE_DATASETS="land.parcel")
     url = f"http://127.0.0.1:{monitor_port}"
-    monitor = Proc("monitor", data_dir / "run", data_dir / "logs")
     sink = Proc("sink", data_dir / "run", data_dir / "logs")
     shots = SCREENSHOTS or tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     try:
         run("hub.cli", "up", env=env)
-        monitor.start([sys.executable, "-m", "monitor"], env=env)
         run("hub.cli", "simulate", "--count", "400", "--seed", "5", *POPULATION_ONLY, env=env)
         bad = Producer({"bootstrap.servers": kafka.bootstrap_servers})
         for value in (b"", b"not avro at all"):
@@ -191,5 +189,4 @@ def test_dashboard_during_a_running_pipeline(kafka: KafkaSettings, browser: Brow
         assert shown_stages(page)[DATASET]["stored"] == "1,300"
         page.close()
     finally:
-        monitor.stop()
-        run("hub.cli", "down", env=env)
+        run("hub.cli", "down", env=env)  # `hub up` started the monitor with this env's settings
