@@ -5,17 +5,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.run import run
+from bench.run import Options, run
 
 
 def main() -> None:
+    defaults = Options()
     parser = argparse.ArgumentParser(description="Benchmark the hub on the local stack.")
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--fresh-rate", type=int, default=5000)
-    parser.add_argument("--fresh-seconds", type=int, default=60)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks"))
+    parser.add_argument("--events", type=int, default=defaults.events, help="end-to-end events (simulator mix)")
+    parser.add_argument("--stage-events", type=int, default=defaults.stage_events,
+                        help="events of the produce and insert stages")
+    parser.add_argument("--fresh-rate", type=int, default=defaults.fresh_rate)
+    parser.add_argument("--fresh-seconds", type=int, default=defaults.fresh_seconds)
+    parser.add_argument("--profile-seconds", type=int, default=defaults.profile_seconds)
+    parser.add_argument("--out", type=Path, default=defaults.out)
     args = parser.parse_args()
-    print(f"report: {run(args.events, args.fresh_rate, args.fresh_seconds, args.out)}")
+    options = Options(events=args.events, stage_events=args.stage_events, fresh_rate=args.fresh_rate,
+                      fresh_seconds=args.fresh_seconds, profile_seconds=args.profile_seconds, out=args.out)
+    print(f"report: {run(options)}")
 
 
 if __name__ == "__main__":

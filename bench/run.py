@@ -1,4 +1,14 @@
-"""Runs every stage in one go and writes the report (``python -m bench --events N``)."""
+"""Runs every stage in one go and writes the report (``hub bench`` / ``python -m bench``).
+
+Two workloads, each encoded once and used by every stage that compares against it:
+
+* the **stage workload** (``stage_events`` simulated citizens): bare produce vs the SDK, and chdb's columnar
+  insert vs the sink alone — the same records on both sides of each ratio;
+* the **end-to-end workload** (``events`` changes of the five ministries with dirt, from the simulator): it
+  is pre-loaded on the raw topics; the ceiling consumes and decodes exactly those messages, then the stack
+  starts on them and the run lasts until everything has landed (:mod:`bench.e2e`). Memory is sampled at
+  half the events and at the end: with the default 2M events, that is the 1M vs 2M comparison.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +19,7 @@ import resource
 import socket
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -16,8 +27,9 @@ from typing import Any
 
 from confluent_kafka import Producer
 
-from bench import stages
-from bench.report import markdown
+from bench import e2e, stages
+from bench.profile import summarize, to_text
+from bench.report import markdown, ratios
 from bench.workload import build
 from hub import wire
 from hub.catalogue import load_catalogue
@@ -27,11 +39,25 @@ from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, Registr
 from hub.sql import run_query
 from hub.topics import ensure_topics
 from hub.wire import SchemaCache
-from producers.envelope import Source, envelope
 from monitor.settings import MonitorSettings
+from producers.envelope import Source, envelope
 from producers.gateway.settings import GatewaySettings
 from producers.simulator import PopulationSimulator
 from registry.store import KafkaSchemaStore
+
+
+@dataclass(frozen=True)
+class Options:
+    events: int = 2_000_000
+    """End-to-end events (simulator mix); memory is compared at half of them and at the end."""
+    stage_events: int = 200_000
+    """Events of the produce and insert stages."""
+    fresh_rate: int = 5000
+    fresh_seconds: int = 60
+    partitions: int = 4
+    profile_seconds: int = 30
+    seed: int = 1
+    out: Path = Path("benchmarks")
 
 
 def _free_port() -> int:
@@ -75,7 +101,7 @@ def freshness(stack: Stack, rate: int, seconds: int, schema_id: int) -> dict[str
         return int(run_query(stack.hub, stack.clickhouse,
                              f"SELECT count() FROM {table} WHERE source_system = 'fresh'")[1][0][0])
 
-    stages.wait_for(landed, sent, 300)
+    stages.wait_for(landed, sent, 600)
     _, rows = run_query(stack.hub, stack.clickhouse,
                         "SELECT quantiles(0.5, 0.95, 0.99)(dateDiff('millisecond', event_time, _sink_time)), "
                         f"max(dateDiff('millisecond', event_time, _sink_time)) FROM {table} "
@@ -85,64 +111,75 @@ def freshness(stack: Stack, rate: int, seconds: int, schema_id: int) -> dict[str
             "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "max_ms": rows[0][1]}
 
 
-def run(events: int, fresh_rate: int, fresh_seconds: int, out_dir: Path) -> Path:
+def table_rows(stack: Stack) -> dict[str, int]:
+    """Rows of every table of the analysts' database (active parts: what a count() sees)."""
+    _, rows = run_query(stack.hub, stack.clickhouse,
+                        "SELECT table, sum(rows) FROM system.parts WHERE database = currentDatabase() AND active "
+                        "GROUP BY table ORDER BY table")
+    return {str(t): int(n) for t, n in rows}
+
+
+def _stages(external: KafkaSettings, tmp: Path, options: Options, store: KafkaSchemaStore,
+            results: dict[str, Any]) -> int:
+    """The produce and insert stages; returns the stage workload's schema id (the freshness stage uses it)."""
     catalogue = load_catalogue()
     dataset = catalogue.get("population.citizen")
+    schema_id = store.register("bench.population.citizen.raw-value", dataset.envelope_schema)
+    work = build(dataset, schema_id, options.stage_events)
+    results["bare_produce"] = stages.bare_produce(external, "bench.bare", work)
+    print(f"bare produce {results['bare_produce']}", flush=True)
+    ensure_topics(external, [dataset.topics("benchsdk").raw])
+    results["sdk_produce"] = stages.sdk_produce(external, "benchsdk", catalogue, store, work)
+    print(f"sdk produce {results['sdk_produce']}", flush=True)
+    writer = stages.local_writer(tmp / "bench-chdb", "bench", catalogue)
+    results["chdb_columnar_insert"] = stages.chdb_insert(writer, work, SchemaCache(store.schema))
+    print(f"chdb insert {results['chdb_columnar_insert']}", flush=True)
+    ensure_topics(external, [d.topics("benchsink").clean for d in catalogue] +
+                  [d.topics("benchsink").dlq for d in catalogue])
+    stages.bare_produce(external, dataset.topics("benchsink").clean, work)
+    results["sink_alone"] = stages.sink_alone(external, "benchsink", catalogue, writer,
+                                              SchemaCache(store.schema, raw_times=True), len(work.encoded))
+    print(f"sink alone {results['sink_alone']}", flush=True)
+    writer.client.close()
+    return schema_id
+
+
+def run(options: Options) -> Path:
+    catalogue = load_catalogue()
     report: dict[str, Any] = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                              "machine": machine(), "events": events}
+                              "machine": machine(), "events": options.events, "stage_events": options.stage_events,
+                              "partitions": options.partitions}
+    stem = f"{report['date'][:10]}-{report['machine']['host']}-{options.events}"
+    r: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        kafka = KafkaSettings(port=_free_port(), controller_port=_free_port(), partitions=4)
+        kafka = KafkaSettings(port=_free_port(), controller_port=_free_port(), partitions=options.partitions)
         broker = LocalKafka(kafka, HubSettings(data_dir=tmp / "kafka"))
         broker.start()
         try:
-            external = KafkaSettings(bootstrap=kafka.bootstrap_servers, partitions=4)
+            external = KafkaSettings(bootstrap=kafka.bootstrap_servers, partitions=options.partitions)
             store = KafkaSchemaStore(external.bootstrap_servers)
-            cache = SchemaCache(store.schema)
-            schema_id = store.register("bench.population.citizen.raw-value", dataset.envelope_schema)
-            work = build(dataset, schema_id, events)
-            print(f"workload: {events} events encoded", flush=True)
-            r: dict[str, Any] = {}
-            r["bare_produce"] = stages.bare_produce(external, "bench.bare", work)
-            print(f"bare produce {r['bare_produce']}", flush=True)
-            ensure_topics(external, [dataset.topics("benchsdk").raw])
-            r["sdk_produce"] = stages.sdk_produce(external, "benchsdk", catalogue, store, work)
-            print(f"sdk produce {r['sdk_produce']}", flush=True)
-            r["consume_decode_ceiling"] = stages.consume_decode(external, "bench.bare", cache, events)
-            print(f"ceiling {r['consume_decode_ceiling']}", flush=True)
-            writer = stages.local_writer(tmp / "bench-chdb", "bench", catalogue)
-            r["chdb_columnar_insert"] = stages.chdb_insert(writer, work, cache)
-            print(f"chdb insert {r['chdb_columnar_insert']}", flush=True)
-            clean_topic = dataset.topics("benchsink").clean
-            ensure_topics(external, [d.topics("benchsink").clean for d in catalogue] +
-                          [d.topics("benchsink").dlq for d in catalogue])
-            stages.bare_produce(external, clean_topic, work)
-            r["sink_alone"] = stages.sink_alone(external, "benchsink", catalogue, writer,
-                                                SchemaCache(store.schema, raw_times=True), events)
-            print(f"sink alone {r['sink_alone']}", flush=True)
-
             stack = Stack(HubSettings(data_dir=tmp / "stack", namespace="e2e", sql_port=_free_port()), external,
                           ClickHouseSettings(), RegistrySettings(port=_free_port()),
                           GatewaySettings(port=_free_port()),
                           MonitorSettings(port=_free_port(), probe_interval_s=0), catalogue)
+            raw_topics = e2e.ensure_raw_topics(stack)
+            t = time.perf_counter()
+            r["preload"] = e2e.preload(external.bootstrap_servers, "e2e", catalogue, store, options.events,
+                                       options.seed)
+            print(f"pre-loaded {options.events} simulated changes in {time.perf_counter() - t:.0f} s", flush=True)
+            r["consume_decode_ceiling"] = stages.consume_decode(external, raw_topics, SchemaCache(store.schema),
+                                                                options.events)
+            print(f"ceiling {r['consume_decode_ceiling']}", flush=True)
+            schema_id = _stages(external, tmp, options, store, r)
+
             os.environ.update(HUB_SINK_METRICS_PORT=str(_free_port()), HUB_MONITOR_PROBE_INTERVAL_S="0")
-            raw_topic = dataset.topics("e2e").raw
-            ensure_topics(external, [raw_topic])
-            stages.bare_produce(external, raw_topic, work)
+            raw_ends = e2e.log_ends(external.bootstrap_servers, raw_topics)
             try:
-                t0 = time.perf_counter()
-                stack.up()
-                table = f"{stack.clickhouse.database}.population_citizen_history"
-
-                def landed() -> int:
-                    stack.check_alive()  # a dead service fails the run instead of stalling it
-                    return int(run_query(stack.hub, stack.clickhouse, f"SELECT count() FROM {table}")[1][0][0])
-
-                elapsed = stages.wait_for(landed, events, 1800)
-                r["end_to_end"] = {**stages._rate(events, elapsed), "including_startup_s": round(
-                    time.perf_counter() - t0, 1)}
-                print(f"end to end {r['end_to_end']}", flush=True)
-                r["freshness"] = freshness(stack, fresh_rate, fresh_seconds, schema_id)
+                r["end_to_end"] = e2e.end_to_end(stack, raw_ends, 0.1, options.profile_seconds, tmp / "profiles")
+                r["tables"] = table_rows(stack)
+                print(f"end to end {_short(r['end_to_end'])}", flush=True)
+                r["freshness"] = freshness(stack, options.fresh_rate, options.fresh_seconds, schema_id)
                 print(f"freshness {r['freshness']}", flush=True)
                 r["peak_rss_mb"] = {name: stages.peak_rss_mb(stack._proc(name).pid() or -1)
                                     for name, _ in stack.SERVICES}
@@ -150,20 +187,25 @@ def run(events: int, fresh_rate: int, fresh_seconds: int, out_dir: Path) -> Path
                 stack.down()
             r["peak_rss_mb"]["bench (producers, sink alone, chdb insert)"] = round(
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-            report["results"] = r
         finally:
             broker.stop()
-    report["ratios"] = {
-        "end_to_end / consume_decode_ceiling": round(r["end_to_end"]["per_second"]
-                                                     / r["consume_decode_ceiling"]["per_second"], 3),
-        "sdk / bare_produce": round(r["sdk_produce"]["per_second"] / r["bare_produce"]["per_second"], 3),
-        "sink / chdb_columnar_insert": round(r["sink_alone"]["per_second"]
-                                             / r["chdb_columnar_insert"]["per_second"], 3),
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{report['date'][:10]}-{report['machine']['host']}-{events}"
-    (out_dir / f"{stem}.json").write_text(json.dumps(report, indent=2))
-    (out_dir / f"{stem}.md").write_text(markdown(report))
-    return out_dir / f"{stem}.md"
+    profiles = r["end_to_end"].pop("profiles")
+    profile_dir = options.out / "profiles"
+    profile_dir.mkdir(parents=True, exist_ok=True)
+    r["end_to_end"]["profiles"], r["end_to_end"]["profile_top"] = {}, {}
+    for name, collapsed in profiles.items():
+        path = profile_dir / f"{stem}-{name}.txt"
+        summary = summarize(collapsed)
+        path.write_text(to_text(f"{name} during end to end ({stem})", summary))
+        r["end_to_end"]["profiles"][name] = str(path)
+        r["end_to_end"]["profile_top"][name] = summary.self_share[:12]
+    report["results"] = r
+    report["ratios"] = ratios(r)
+    options.out.mkdir(parents=True, exist_ok=True)
+    (options.out / f"{stem}.json").write_text(json.dumps(report, indent=2))
+    (options.out / f"{stem}.md").write_text(markdown(report))
+    return options.out / f"{stem}.md"
 
 
+def _short(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in figures.items() if k != "profiles"}

@@ -62,11 +62,11 @@ def sdk_produce(kafka: KafkaSettings, namespace: str, catalogue: Catalogue, stor
     return {**_rate(report.acknowledged, seconds), "failed": len(report.failed)}
 
 
-def consume_decode(kafka: KafkaSettings, topic: str, cache: SchemaCache, expected: int) -> dict[str, float]:
+def consume_decode(kafka: KafkaSettings, topics: list[str], cache: SchemaCache, expected: int) -> dict[str, float]:
     """confluent-kafka consuming in batches and fastavro decoding each event: the processing ceiling."""
     consumer = Consumer({"bootstrap.servers": kafka.bootstrap_servers, "group.id": f"bench-ceiling-{time.time()}",
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe([topic])
+    consumer.subscribe(topics)
     seen = 0
     start = None
     while seen < expected:

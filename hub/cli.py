@@ -149,14 +149,19 @@ def simulate(count: Annotated[int, typer.Option(help="Change events to send.")] 
 
 
 @app.command()
-def bench(events: Annotated[int, typer.Option(help="Events per stage.")] = 1_000_000,
+def bench(events: Annotated[int, typer.Option(help="End-to-end events (simulated five-ministry mix); memory is "
+                                              "compared at half of them and at the end.")] = 2_000_000,
+          stage_events: Annotated[int, typer.Option(help="Events of the produce and insert stages.")] = 200_000,
           fresh_rate: Annotated[int, typer.Option(help="Events/s for the freshness stage.")] = 5000,
           fresh_seconds: Annotated[int, typer.Option(help="Length of the freshness stage.")] = 60,
+          profile_seconds: Annotated[int, typer.Option(help="py-spy profile length (0: none).")] = 30,
           out: Annotated[Path, typer.Option(help="Report folder.")] = Path("benchmarks")) -> None:
     """Benchmark every stage on a dedicated local broker and write the report."""
-    from bench.run import run
+    from bench.run import Options, run
 
-    console.print(f"report: {run(events, fresh_rate, fresh_seconds, out)}")
+    options = Options(events=events, stage_events=stage_events, fresh_rate=fresh_rate, fresh_seconds=fresh_seconds,
+                      profile_seconds=profile_seconds, out=out)
+    console.print(f"report: {run(options)}")
 
 
 @app.command()

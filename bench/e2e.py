@@ -1,0 +1,161 @@
+"""End to end: the simulator's five-ministry mix with dirt, pre-loaded on the raw topics, through the stack.
+
+The run starts the stack on topics that already hold every event and waits until everything has *landed*:
+the stream processors have committed every raw offset, and no consumer group of the namespace (the
+processors' internal topics, the sink on the clean, dead-letter and derived topics) has any lag left.
+Offsets, not row counts, say when it is over, so the measure needs no knowledge of what each stage keeps.
+
+On the way it samples each service's resident memory (the peak at half the events and at the end: flat
+memory means the two agree), the CPU seconds each one used, and py-spy profiles of the stream processors
+and the sink once they are in their stride.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from bench.profile import Recording
+from hub.catalogue import Catalogue
+from hub.local.stack import Stack
+from hub.topics import ensure_topics
+from monitor.offsets import OffsetReader
+from producers.simulator import MinistriesSimulator
+from producers.simulator.publish import RawPublisher
+from registry.store import KafkaSchemaStore
+
+TICKS_PER_S = 100  # /proc/<pid>/stat clock ticks (USER_HZ), 100 on Linux
+
+
+def preload(bootstrap: str, namespace: str, catalogue: Catalogue, store: KafkaSchemaStore, count: int,
+            seed: int) -> dict[str, int]:
+    """Publish ``count`` simulated changes to the raw topics; returns the number per raw topic."""
+    ensure_topics_for = [d.topics(namespace).raw for d in catalogue]
+    publisher = RawPublisher(bootstrap, namespace, catalogue, store)
+    per_topic: dict[str, int] = dict.fromkeys(ensure_topics_for, 0)
+    for change in MinistriesSimulator(seed=seed).changes(count):
+        per_topic[catalogue.get(change.dataset).topics(namespace).raw] += 1
+        publisher.publish([change])
+    publisher.flush(300)
+    return per_topic
+
+
+def ensure_raw_topics(stack: Stack) -> list[str]:
+    topics = [d.topics(stack.hub.namespace).raw for d in stack.catalogue]
+    ensure_topics(stack.kafka, topics)
+    return topics
+
+
+def log_ends(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-ends", "log_level": 3})
+    try:
+        ends = {}
+        for topic in topics:
+            meta = consumer.list_topics(topic, timeout=10).topics[topic]
+            for p in meta.partitions:
+                ends[(topic, p)] = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+        return ends
+    finally:
+        consumer.close()
+
+
+def rss_mb(pid: int | None) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def cpu_s(pid: int | None) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS_PER_S  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+@dataclass
+class Watch:
+    """What the wait loop samples."""
+
+    pids: dict[str, int | None]
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    peak_rss_at_half_mb: dict[str, float] = field(default_factory=dict)
+    cpu_start_s: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.cpu_start_s = {name: cpu_s(pid) for name, pid in self.pids.items()}
+
+    def sample(self) -> None:
+        for name, pid in self.pids.items():
+            self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), rss_mb(pid))
+
+    def half_way(self) -> None:
+        self.peak_rss_at_half_mb = dict(self.peak_rss_mb)
+
+    def cpu_used_s(self) -> dict[str, float]:
+        return {name: round(cpu_s(pid) - self.cpu_start_s[name], 1) for name, pid in self.pids.items()}
+
+
+def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after: float, profile_seconds: int,
+               profile_dir: Path, timeout_s: float = 3600) -> dict[str, Any]:
+    """Start the stack and wait until every group has caught up; figures and profiles of the run."""
+    expected = sum(raw_ends.values())
+    ns = stack.hub.namespace
+    streams_group, sink_group = f"{ns}-streams", f"{ns}-sink"
+    t0 = time.perf_counter()
+    stack.up()
+    started = time.perf_counter()
+    watch = Watch({name: stack._proc(name).pid() for name, _ in stack.SERVICES})
+    reader = OffsetReader(stack.kafka.bootstrap_servers)
+    recordings: dict[str, Recording] = {}
+    processed_at = None
+    landed_at = None
+    half = False
+    try:
+        while landed_at is None:
+            if time.perf_counter() - started > timeout_s:
+                raise TimeoutError(f"end to end did not land within {timeout_s:.0f} s")
+            stack.check_alive()
+            watch.sample()
+            committed = reader.committed(streams_group)
+            processed = sum(min(committed.get(tp, 0), end) for tp, end in raw_ends.items())
+            if not half and processed >= expected / 2:
+                half = True
+                watch.half_way()
+            if not recordings and processed >= expected * profile_after and profile_seconds > 0:
+                profile_dir.mkdir(parents=True, exist_ok=True)
+                recordings = {name: Recording(pid, profile_seconds, profile_dir / f"{name}.collapsed")
+                              for name, pid in watch.pids.items() if name in ("streams", "sink") and pid}
+            if processed_at is None and processed >= expected:
+                processed_at = time.perf_counter()
+            if processed_at is not None:
+                rows = reader.snapshot(ns).partitions
+                if {streams_group, sink_group} <= {r.group for r in rows} and all(r.lag == 0 for r in rows):
+                    landed_at = time.perf_counter()
+                    break
+            time.sleep(0.5)
+    finally:
+        reader.close()
+    watch.sample()
+    assert processed_at is not None
+    seconds = landed_at - started
+    return {
+        "events": expected, "seconds": round(seconds, 3), "per_second": round(expected / seconds, 1),
+        "streams_done_s": round(processed_at - started, 1), "landed_s": round(seconds, 1),
+        "startup_s": round(started - t0, 1),
+        "cpu_s": watch.cpu_used_s(), "peak_rss_at_half_mb": _rounded(watch.peak_rss_at_half_mb),
+        "peak_rss_at_end_mb": _rounded(watch.peak_rss_mb),
+        "profiles": {name: rec.finish() for name, rec in recordings.items()},
+    }
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 1) for k, v in values.items()}

@@ -1,0 +1,88 @@
+"""The benchmark's pure parts: profile summaries, ratios, the limiting stage and the report."""
+
+from __future__ import annotations
+
+from bench.profile import frame_name, summarize, to_text
+from bench.report import limiting_stage, markdown, memory_growth, ratios
+
+COLLAPSED = """\
+<module> (streams/__main__.py:10);run (faust/worker.py:20);process (/work/main/streams/agent.py:95);decode (/work/main/streams/processor.py:70) 30
+<module> (streams/__main__.py:10);run (faust/worker.py:20);process (/work/main/streams/agent.py:95);send (/x/lib/python3.11/site-packages/aiokafka/producer/producer.py:400) 50
+<module> (streams/__main__.py:10);run (faust/worker.py:20) 20
+not a profile line
+"""
+
+
+def test_frame_names_drop_line_numbers_and_shorten_paths() -> None:
+    assert frame_name("send (/x/lib/python3.11/site-packages/aiokafka/producer/producer.py:400)") == \
+        "send (aiokafka/producer/producer.py)"
+    assert frame_name("decode (/work/main/streams/processor.py:70)") == "decode (streams/processor.py)"
+    assert frame_name("odd frame") == "odd frame"
+
+
+def test_summary_counts_self_and_inclusive_shares() -> None:
+    summary = summarize(COLLAPSED)
+    assert summary.samples == 100
+    assert summary.self_share == [("send (aiokafka/producer/producer.py)", 0.5), ("decode (streams/processor.py)", 0.3),
+                                  ("run (faust/worker.py)", 0.2)]
+    inclusive = dict(summary.inclusive_share)
+    assert inclusive["run (faust/worker.py)"] == 1.0
+    assert inclusive["process (streams/agent.py)"] == 0.8
+    text = to_text("streams", summary)
+    assert "100 samples" in text and " 50.0%  send (aiokafka/producer/producer.py)" in text
+
+
+def test_an_empty_profile_summarises_to_nothing() -> None:
+    assert summarize("").samples == 0
+
+
+def e2e(streams_done: float, landed: float) -> dict[str, object]:
+    return {"events": 1_000_000, "seconds": landed, "per_second": 1_000_000 / landed, "streams_done_s": streams_done,
+            "landed_s": landed, "startup_s": 3.0, "cpu_s": {"streams": 90.0, "sink": 20.0},
+            "peak_rss_at_half_mb": {"streams": 100.0, "sink": 200.0},
+            "peak_rss_at_end_mb": {"streams": 105.0, "sink": 260.0},
+            "profiles": {"streams": "benchmarks/profiles/x-streams.txt"},
+            "profile_top": {"streams": [("send (aiokafka/producer/producer.py)", 0.5)]}}
+
+
+def results(landed: float = 100.0) -> dict[str, object]:
+    def stage(per_second: float) -> dict[str, float]:
+        return {"events": 1000, "seconds": 1000 / per_second, "per_second": per_second}
+
+    return {"bare_produce": stage(100_000), "sdk_produce": stage(45_000), "consume_decode_ceiling": stage(50_000),
+            "chdb_columnar_insert": stage(120_000), "sink_alone": stage(30_000), "end_to_end": e2e(95.0, landed),
+            "freshness": {"target_rate": 5000, "achieved_rate": 4990.0, "seconds": 60, "events": 300_000,
+                          "p50_ms": 300.0, "p95_ms": 700.0, "p99_ms": 1200.0, "max_ms": 1500},
+            "tables": {"population_citizen_history": 1000}, "peak_rss_mb": {"streams": 110.0}}
+
+
+def test_ratios_divide_each_stage_by_its_ceiling() -> None:
+    assert ratios(results()) == {"end_to_end / consume_decode_ceiling": 0.2, "sdk / bare_produce": 0.45,
+                                 "sink / chdb_columnar_insert": 0.25}
+
+
+def test_memory_growth_is_end_over_half_per_process() -> None:
+    assert memory_growth(e2e(95.0, 100.0)) == {"streams": 1.05, "sink": 1.3}
+
+
+def test_the_limiting_stage_is_the_one_that_finished_last() -> None:
+    assert limiting_stage(e2e(95.0, 100.0)).startswith("the stream processors")
+    assert limiting_stage(e2e(40.0, 100.0)).startswith("the sink")
+    assert "streams with 90 CPU-seconds" in limiting_stage(e2e(95.0, 100.0))
+
+
+def test_the_report_marks_each_target_met_or_missed() -> None:
+    r = results()
+    report = {"date": "2026-11-27T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,
+              "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
+                          "faust-streaming": "0.15", "fastavro": "1", "clickhouse-connect": "1", "chdb": "4"},
+              "results": r, "ratios": ratios(r)}
+    text = markdown(report)
+    assert "| end to end, events/s | 10,000 | ≥ 20,000 | **missed** |" in text
+    assert "| sdk / bare_produce | 0.45 | ≥ 0.4 | met |" in text
+    assert "| sink / chdb_columnar_insert | 0.25 | ≥ 0.5 | **missed** |" in text
+    assert "| freshness p99 at 5,000/s, ms | 1,200 | ≤ 1,000 | **missed** |" in text
+    assert "| peak RSS of streams, end ÷ half of the events | 1.05 | ≤ 1.1 | met |" in text
+    assert "| peak RSS of sink, end ÷ half of the events | 1.3 | ≤ 1.1 | **missed** |" in text
+    assert "- 50.0% send (aiokafka/producer/producer.py)" in text
+    assert "Limiting stage: the stream processors" in text
