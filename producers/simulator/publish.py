@@ -7,7 +7,12 @@ be written with that schema, so it is written with a looser version registered u
 stream processors judge records against the catalogue, where null is missing.
 
 Encoding is deterministic: the same changes give the same bytes (``ingest_time`` is the event's own time),
-so the same seed gives a byte-identical stream.
+so the same seed gives a byte-identical stream: per raw topic and partition the same (key, value, headers)
+sequence (``tests/integration/test_simulate_determinism.py``). Kafka's own message timestamp is deliberately
+left to the producer (the time of sending), not set to the event time: simulated event times start months
+in the past (:data:`producers.simulator.context.DEFAULT_START`), and a timestamp that old would let the
+broker's time-based retention delete the raw topic's segments and would make the monitor's lag in seconds
+(read from message timestamps) meaningless. The event time travels in the envelope.
 """
 
 from __future__ import annotations
