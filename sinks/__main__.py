@@ -8,6 +8,7 @@ import threading
 
 from hub.catalogue import load_catalogue
 from hub.clickhouse import connect
+from hub.topics import ensure_topics
 from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, RegistrySettings, SinkSettings
 from hub.wire import SchemaCache
 from monitor.metrics import serve_sink_metrics
@@ -16,12 +17,15 @@ from registry.store import KafkaSchemaStore
 from sinks.clickhouse import ClickHouseWriter
 from sinks.consumer import KafkaSink
 from sinks.query_server import QueryServer
+from sinks.targets import sink_topics
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(name)s: %(message)s")
     hub, kafka, ch, sink_settings = HubSettings(), KafkaSettings(), ClickHouseSettings(), SinkSettings()
     catalogue = load_catalogue()
+    # The golden and quality topics are the stream processors' to create; the sink may start first.
+    ensure_topics(kafka, sink_topics(hub.namespace))
     writer = ClickHouseWriter(connect(ch, hub), ch.database, catalogue)
     writer.ensure_tables()
     server = None

@@ -1,7 +1,8 @@
 """The ClickHouse side of the sink: tables, schema evolution, deduplicated columnar inserts, recovery.
 
-Per dataset two tables (see :mod:`sinks.ddl`): ``<dataset>_history`` (every event) and
-``<dataset>_current`` (ReplacingMergeTree by version with a delete flag). The sink inserts each batch once,
+Per target (a dataset, a golden entity, the quality windows: :mod:`sinks.targets`) two tables (see
+:mod:`sinks.ddl`): ``<stem>_history`` (every message) and ``<stem>_current`` (ReplacingMergeTree by
+version with a delete flag). The sink inserts each batch once,
 into the history table; a materialized view fills the current table inside ClickHouse (with
 ``deduplicate_blocks_in_dependent_materialized_views`` so a retried token inserts nothing twice there
 either). The history table's highest stored offset is the sink's recovery point.
@@ -18,12 +19,13 @@ from clickhouse_connect.driver.client import Client
 from hub.catalogue import Catalogue, Dataset
 from hub.errors import ClickHouseError
 from sinks.ddl import (Column, add_columns, create_current_table, create_current_view, create_history_table,
-                       current_table, current_view, envelope_columns, history_columns, history_table)
+                       current_table, current_view, history_columns, history_table, value_columns)
 from hub.probe_marks import LANDINGS_TABLE, is_canary
 from sinks import dead_letters
 from sinks.dead_letters import DeadLetter
 from sinks.rows import Located, to_columns
 from sinks.statistics import statistics_views
+from sinks.targets import Shape, Target, all_targets, as_target
 
 
 class ClickHouseWriter:
@@ -44,10 +46,10 @@ class ClickHouseWriter:
                 raise ClickHouseError(f"{what} failed: {exc}") from exc
 
     def ensure_tables(self) -> None:
-        for dataset in self.catalogue:
-            for ddl in (create_history_table(self.database, dataset), create_current_table(self.database, dataset)):
-                self._run(f"creating tables of {dataset.name}", self.client.command, ddl)
-            self._evolve(dataset, history_columns(dataset), recreate_view=True)
+        for target in all_targets(self.catalogue):
+            for ddl in (create_history_table(self.database, target), create_current_table(self.database, target)):
+                self._run(f"creating tables of {target.name}", self.client.command, ddl)
+            self._evolve(target, history_columns(target), recreate_view=True)
         self._run("creating the dead-letter table", self.client.command, dead_letters.create_table(self.database))
         self._run("creating the probe landings table", self.client.command,
                   f"CREATE TABLE IF NOT EXISTS `{self.database}`.`{LANDINGS_TABLE}` (dataset LowCardinality(String), "
@@ -68,10 +70,10 @@ class ClickHouseWriter:
             known = self._table_columns[table] = {str(r[0]) for r in rows}
         return known
 
-    def _evolve(self, dataset: Dataset, columns: Sequence[Column], recreate_view: bool = False) -> None:
+    def _evolve(self, target: Target, columns: Sequence[Column], recreate_view: bool = False) -> None:
         """Add the columns a newer writer schema brought to both tables (existing ones keep their type) and
         re-create the view that feeds the current table so it carries them."""
-        history, current = history_table(dataset), current_table(dataset)
+        history, current = history_table(target), current_table(target)
         missing = [c for c in columns if c.name not in self._existing(history)]
         missing_current = [c for c in columns if c.name not in self._existing(current)]
         for table, cols in ((history, missing), (current, missing_current)):
@@ -79,26 +81,28 @@ class ClickHouseWriter:
                 self._run(f"evolving {table}", self.client.command, statement)
             self._existing(table).update(c.name for c in cols)
         if missing or missing_current or recreate_view:
-            all_columns = [c for c in _union([history_columns(dataset), columns])
+            all_columns = [c for c in _union([history_columns(target), columns])
                            if c.name in self._existing(history)]
-            for statement in create_current_view(self.database, dataset, all_columns):
-                self._run(f"re-creating {current_view(dataset)}", self.client.command, statement)
+            for statement in create_current_view(self.database, target, all_columns):
+                self._run(f"re-creating {current_view(target)}", self.client.command, statement)
 
-    def write(self, dataset: Dataset, events: Sequence[Located], token: str,
+    def write(self, table: Target | Dataset, events: Sequence[Located], token: str,
               writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
-        """Insert ``events`` into the dataset's history table (and through its view, the current table),
+        """Insert ``events`` into the target's history table (and through its view, the current table),
         once per ``token``.
 
-        ``writer_schemas`` are the envelope schemas the events were written with; columns they add to the
-        catalogue's are added to the tables first."""
-        columns = _union([envelope_columns(dataset.envelope_schema), *(envelope_columns(s) for s in writer_schemas)])
-        if any(c.name not in self._existing(history_table(dataset)) for c in columns):
-            self._evolve(dataset, columns)
-        canaries = [e for e in events if is_canary(e.event)]
+        ``writer_schemas`` are the schemas the values were written with; columns they add to the hub's
+        are added to the tables first."""
+        target = as_target(table)
+        columns = _union([value_columns(target, target.value_schema),
+                          *(value_columns(target, s) for s in writer_schemas)])
+        if any(c.name not in self._existing(history_table(target)) for c in columns):
+            self._evolve(target, columns)
+        canaries = [e for e in events if is_canary(e.event)] if target.shape is Shape.CHANGES else []
         if canaries:  # the monitor's probe events: kept out of analyst tables
             events = [e for e in events if not is_canary(e.event)]
             self._run("insert into probe landings", self.client.insert, f"{self.database}.{LANDINGS_TABLE}",
-                      [[dataset.name] * len(canaries), [e.event["event_id"] for e in canaries],
+                      [[target.name] * len(canaries), [e.event["event_id"] for e in canaries],
                        [e.event["ingest_time"] for e in canaries], [e.topic for e in canaries],
                        [e.partition for e in canaries], [e.offset for e in canaries]],
                       column_names=["dataset", "event_id", "ingest_time", "_topic", "_partition", "_offset"],
@@ -106,8 +110,8 @@ class ClickHouseWriter:
                       column_oriented=True, settings={"insert_deduplication_token": f"{token}/probe"})
         if not events:
             return
-        table = history_table(dataset)
-        self._run(f"insert into {table}", self.client.insert, f"{self.database}.{table}", to_columns(columns, events),
+        history = history_table(target)
+        self._run(f"insert into {history}", self.client.insert, f"{self.database}.{history}", to_columns(columns, events),
                   column_names=[c.name for c in columns], column_type_names=[c.type for c in columns],
                   column_oriented=True, settings={"insert_deduplication_token": token,
                                                   "deduplicate_blocks_in_dependent_materialized_views": 1})
@@ -118,8 +122,8 @@ class ClickHouseWriter:
                   column_type_names=[t for _, t in dead_letters.COLUMNS], column_oriented=True,
                   settings={"insert_deduplication_token": token})
 
-    def max_offsets(self, dataset: Dataset, topic: str) -> dict[int, int]:
-        tables = [dead_letters.TABLE] if topic.endswith(".dlq") else [history_table(dataset), LANDINGS_TABLE]
+    def max_offsets(self, table: Target | Dataset, topic: str) -> dict[int, int]:
+        tables = [dead_letters.TABLE] if topic.endswith(".dlq") else [history_table(table), LANDINGS_TABLE]
         union = " UNION ALL ".join(f"SELECT _partition, _offset FROM `{self.database}`.`{t}` "
                                    "WHERE _topic = {topic:String}" for t in tables)
         result = self._run(

@@ -24,7 +24,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
-from hub.catalogue import Catalogue, Dataset
+from hub.catalogue import Catalogue
 from hub.errors import ClickHouseError, KafkaError, WireFormatError
 from hub.settings import SinkSettings
 from hub.wire import SchemaCache
@@ -32,6 +32,7 @@ from sinks.backoff import Backoff
 from sinks.base import BatchWriter
 from sinks.dead_letters import DeadLetter, decode_headers
 from sinks.rows import Located
+from sinks.targets import Target, dlq_topics, topic_targets
 
 log = logging.getLogger("hub.sink")
 
@@ -65,13 +66,9 @@ class KafkaSink:
         self._generation = 0  # bumped on every revocation
         self._schemas = schemas
         self._settings = settings
-        self._by_topic: dict[str, Dataset] = {}
-        self._dlq_topics: set[str] = set()
-        for d in catalogue:
-            topics = d.topics(namespace)
-            self._by_topic[topics.clean] = d
-            self._by_topic[topics.dlq] = d
-            self._dlq_topics.add(topics.dlq)
+        dlq = dlq_topics(catalogue, namespace)
+        self._by_topic: dict[str, Target] = {**topic_targets(catalogue, namespace), **dlq}
+        self._dlq_topics = set(dlq)
         self.stats = SinkStats()
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
@@ -79,6 +76,8 @@ class KafkaSink:
             "fetch.min.bytes": 1, "fetch.wait.max.ms": 50, "queued.max.messages.kbytes": 32768,
             # A crashed sink's partitions move to its replacement after 10 s rather than 45 s.
             "session.timeout.ms": 10_000, "heartbeat.interval.ms": 2_000,
+            # Golden and quality topics may be created after the sink subscribed: notice them within 10 s.
+            "topic.metadata.refresh.interval.ms": 10_000,
         })
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -174,8 +173,8 @@ class KafkaSink:
             if paused:
                 self._consumer.resume([tp for tp in paused if tp in self._consumer.assignment()])
 
-    def _prepare(self, dataset: Dataset, topic: str, partition: int,
-                 msgs: Sequence[Message]) -> tuple[Dataset, list[Located], list[dict[str, Any]]]:
+    def _prepare(self, dataset: Target, topic: str, partition: int,
+                 msgs: Sequence[Message]) -> tuple[Target, list[Located], list[dict[str, Any]]]:
         located: list[Located] = []
         schema_ids: set[int] = set()
         for msg in msgs:

@@ -18,8 +18,9 @@ array<T> / map<T>              Array(T) / Map(String, T)
 ["null", T]                    Nullable(T) (LowCardinality(Nullable(String)) for enums)
 =============================  ==================================================
 
-Record columns are Nullable because a delete event carries no record; arrays and maps, which cannot be
-Nullable in ClickHouse, are empty instead.
+Record columns of change envelopes are Nullable because a delete event carries no record; arrays and
+maps, which cannot be Nullable in ClickHouse, are empty instead. Quality windows, which are never deleted,
+keep the nullability of their Avro types. Which tables a topic gets: :mod:`sinks.targets`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.catalogue import Dataset
+from sinks.targets import CHANGE_VERSION_SQL, Shape, Target, as_target
 
 
 @dataclass(frozen=True)
@@ -109,17 +111,24 @@ def _record_of(avro: Any) -> dict[str, Any] | None:
     return None
 
 
-def record_columns(record: dict[str, Any], path: tuple[str, ...] = ("after",)) -> list[Column]:
-    """Flattened, Nullable columns of an Avro record schema."""
+def record_columns(record: dict[str, Any], path: tuple[str, ...] = ("after",), all_nullable: bool = True) -> list[Column]:
+    """Flattened columns of an Avro record schema found at ``path`` of the decoded value; names join the
+    field names below ``path`` with ``_``. ``all_nullable``: every column Nullable (a change envelope's
+    record is absent from deletes); otherwise as nullable as the Avro type."""
+    return _flatten(record, path, len(path), all_nullable)
+
+
+def _flatten(record: dict[str, Any], path: tuple[str, ...], root: int, all_nullable: bool) -> list[Column]:
     columns: list[Column] = []
     for field in record["fields"]:
         sub = _record_of(field["type"])
         field_path = (*path, field["name"])
         if sub is not None:
-            columns += record_columns(sub, field_path)
+            columns += _flatten(sub, field_path, root, all_nullable)
         else:
-            name = "_".join(field_path[1:])
-            columns.append(Column(name, nullable(scalar_type(field["type"])), field_path))
+            ch_type = scalar_type(field["type"])
+            columns.append(Column("_".join(field_path[root:]), nullable(ch_type) if all_nullable else ch_type,
+                                  field_path))
     return columns
 
 
@@ -144,8 +153,15 @@ def envelope_columns(envelope_schema: dict[str, Any]) -> list[Column]:
     return [*KAFKA_COLUMNS, *ENVELOPE_COLUMNS, *record_columns(after_record(envelope_schema))]
 
 
-def history_columns(dataset: Dataset) -> list[Column]:
-    return envelope_columns(dataset.envelope_schema)
+def value_columns(table: Target | Dataset, value_schema: dict[str, Any]) -> list[Column]:
+    """History columns of ``table``'s values written with ``value_schema`` (the hub's, or a writer's)."""
+    if as_target(table).shape is Shape.WINDOWS:
+        return [*KAFKA_COLUMNS, *record_columns(value_schema, (), all_nullable=False)]
+    return envelope_columns(value_schema)
+
+
+def history_columns(table: Target | Dataset) -> list[Column]:
+    return value_columns(table, as_target(table).value_schema)
 
 
 def current_columns(columns: list[Column]) -> list[Column]:
@@ -153,52 +169,54 @@ def current_columns(columns: list[Column]) -> list[Column]:
     return [*columns, *CURRENT_COLUMNS]
 
 
-def history_table(dataset: Dataset) -> str:
-    return f"{dataset.table_stem}_history"
+def history_table(table: Target | Dataset) -> str:
+    return f"{table.table_stem}_history"
 
 
-def current_table(dataset: Dataset) -> str:
-    return f"{dataset.table_stem}_current"
+def current_table(table: Target | Dataset) -> str:
+    return f"{table.table_stem}_current"
 
 
 def _column_list(columns: list[Column]) -> str:
     return ",\n  ".join(f"`{c.name}` {c.type}" for c in columns)
 
 
-def create_history_table(database: str, dataset: Dataset, dedup_window: int = 10_000) -> str:
-    """Every change event of the dataset, one row each; inserts deduplicated by token."""
-    return (f"CREATE TABLE IF NOT EXISTS `{database}`.`{history_table(dataset)}` (\n"
-            f"  {_column_list(history_columns(dataset))},\n"
+def create_history_table(database: str, table: Target | Dataset, dedup_window: int = 10_000) -> str:
+    """Every message of the topic, one row each; inserts deduplicated by token."""
+    target = as_target(table)
+    return (f"CREATE TABLE IF NOT EXISTS `{database}`.`{history_table(target)}` (\n"
+            f"  {_column_list(history_columns(target))},\n"
             f"  `_sink_time` DateTime64(3, 'UTC') DEFAULT now64(3)\n)\n"
-            f"ENGINE = MergeTree\nORDER BY (key, event_time, _partition, _offset)\n"
+            f"ENGINE = MergeTree\nORDER BY ({', '.join(target.history_order)})\n"
             f"SETTINGS non_replicated_deduplication_window = {dedup_window}")
 
 
-def create_current_table(database: str, dataset: Dataset, dedup_window: int = 10_000) -> str:
-    """One row per key: the latest event by (event time, source position); deletes vanish under FINAL."""
-    return (f"CREATE TABLE IF NOT EXISTS `{database}`.`{current_table(dataset)}` (\n"
-            f"  {_column_list(current_columns(history_columns(dataset)))},\n"
+def create_current_table(database: str, table: Target | Dataset, dedup_window: int = 10_000) -> str:
+    """One row per key: the latest by the target's version; deletes vanish under FINAL."""
+    target = as_target(table)
+    return (f"CREATE TABLE IF NOT EXISTS `{database}`.`{current_table(target)}` (\n"
+            f"  {_column_list(current_columns(history_columns(target)))},\n"
             f"  `_sink_time` DateTime64(3, 'UTC') DEFAULT now64(3)\n)\n"
-            f"ENGINE = ReplacingMergeTree(_version, _is_deleted)\nORDER BY key\n"
+            f"ENGINE = ReplacingMergeTree(_version, _is_deleted)\nORDER BY ({', '.join(target.current_key)})\n"
             f"SETTINGS non_replicated_deduplication_window = {dedup_window}")
 
 
-def current_view(dataset: Dataset) -> str:
-    return f"{dataset.table_stem}_current_mv"
+def current_view(table: Target | Dataset) -> str:
+    return f"{table.table_stem}_current_mv"
 
 
-VERSION_SQL = ("bitOr(bitShiftLeft(toUInt128(toUnixTimestamp64Milli(event_time)), 64), "
-               "toUInt128(reinterpretAsUInt64(source_position)))")
+VERSION_SQL = CHANGE_VERSION_SQL
 
 
-def create_current_view(database: str, dataset: Dataset, columns: list[Column]) -> list[str]:
+def create_current_view(database: str, table: Target | Dataset, columns: list[Column]) -> list[str]:
     """The materialized view that fills the current-state table from every insert into the history table,
     inside ClickHouse: the sink inserts each batch once. Re-created when columns are added."""
+    target = as_target(table)
     names = ", ".join(f"`{c.name}`" for c in columns)
-    return [f"DROP VIEW IF EXISTS `{database}`.`{current_view(dataset)}`",
-            f"CREATE MATERIALIZED VIEW `{database}`.`{current_view(dataset)}` TO `{database}`.`{current_table(dataset)}` "
-            f"AS SELECT {names}, {VERSION_SQL} AS _version, toUInt8(op = 'd') AS _is_deleted "
-            f"FROM `{database}`.`{history_table(dataset)}`"]
+    return [f"DROP VIEW IF EXISTS `{database}`.`{current_view(target)}`",
+            f"CREATE MATERIALIZED VIEW `{database}`.`{current_view(target)}` TO `{database}`.`{current_table(target)}` "
+            f"AS SELECT {names}, {target.version_sql} AS _version, {target.deleted_sql} AS _is_deleted "
+            f"FROM `{database}`.`{history_table(target)}`"]
 
 
 def add_columns(database: str, table: str, missing: list[Column]) -> list[str]:
