@@ -29,7 +29,6 @@ tells consumers the true order.
 
 from __future__ import annotations
 
-import io
 import itertools
 import logging
 import re
@@ -41,7 +40,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import fastavro
 from confluent_kafka import KafkaError as KafkaErrorCode
 from confluent_kafka import KafkaException, Producer
 
@@ -49,7 +47,7 @@ from hub import wire
 from hub.catalogue import Catalogue, Dataset, load_catalogue
 from hub.errors import KafkaError
 from hub.settings import Settings
-from producers.envelope import Source, envelope
+from producers.envelope import EventEncoder
 from producers.spool import Spool, SpooledEvent
 from registry.errors import StoreError, StoreTimeout
 from registry.store import KafkaSchemaStore
@@ -104,6 +102,26 @@ class DeliveryReport:
     backlog: int = 0
 
 
+@dataclass(frozen=True)
+class _Route:
+    encoder: EventEncoder
+    topic: str
+    fingerprint: str
+
+
+def _event_key(value: bytes) -> bytes:
+    """The UTF-8 event id of a framed event: the envelope's first field, an Avro string after the header."""
+    start, length, shift = wire.HEADER_SIZE, 0, 0
+    while True:
+        byte = value[start]
+        start += 1
+        length |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            break
+        shift += 7
+    return value[start:start + (length >> 1)]
+
+
 def _reason(err: Any) -> str:
     return f"{err.name()}: {err.str()}"
 
@@ -138,6 +156,9 @@ class HubProducer:
         self._positions = itertools.count(1)
         self._ids: dict[str, int] = {}  # schema fingerprint -> id confirmed by the registry in this run
         self._fingerprints: dict[str, str] = {}  # dataset name -> fingerprint of its envelope schema
+        self._routes: dict[str, _Route] = {}
+        self._topic_fps: dict[str, str] = {}  # raw topic -> fingerprint of the schema its events are sent with
+        self._sent_seq: dict[bytes, int] = {}  # event id -> spool sequence, for sends not yet reported
         self._to_spool: list[SpooledEvent] = []  # outcomes not yet written to the spool …
         self._to_bury: list[SpooledEvent] = []
         self._replay_acked: list[str] = []
@@ -192,6 +213,16 @@ class HubProducer:
             return None
 
     # -- emitting -----------------------------------------------------------------------------------
+    def _route(self, dataset_name: str) -> _Route:
+        """The dataset's encoder, raw topic and schema fingerprint, made once per dataset."""
+        route = self._routes.get(dataset_name)
+        if route is None:
+            dataset = self._catalogue.get(dataset_name)
+            route = _Route(EventEncoder(dataset), dataset.topics(self._namespace).raw, self._fingerprint(dataset))
+            self._routes[dataset_name] = route
+            self._topic_fps[route.topic] = route.fingerprint
+        return route
+
     def emit(self, dataset_name: str, op: str, key: str, record: dict[str, Any] | None,
              event_time: datetime | None = None, event_id: str | None = None,
              position: int | None = None) -> str:
@@ -200,28 +231,33 @@ class HubProducer:
         Raises :class:`hub.errors.ValidationError` (:class:`producers.validation.RecordInvalid` listing every
         bad field) for a bad record — nothing is sent — and :class:`hub.errors.KafkaError` if the client
         refuses the message outright (e.g. larger than the broker accepts)."""
-        dataset = self._catalogue.get(dataset_name)
         with self._lock:
+            route = self._routes.get(dataset_name) or self._route(dataset_name)
             position = position if position is not None else next(self._positions)
-            source = Source(dataset.owner.code, self._system, position)
-            event = envelope(dataset, op, key, record, source, event_time=event_time, event_id=event_id)
-            body = _avro_body(dataset.parsed_envelope, event)
-            item = SpooledEvent(str(event["event_id"]), next(self._seq), dataset.topics(self._namespace).raw,
-                                key.encode(), self._fingerprint(dataset), body, "")
+            event_id, body = route.encoder.encode(op, key, record, self._system, position, event_time, event_id)
+            seq = next(self._seq)
             self._service()
             if self._to_spool or self.report.backlog:  # behind older events: never overtake them
                 sid, why = None, "backlog"
             else:
-                sid, why = self._schema_id_or_none(dataset), "registry unreachable"
+                sid, why = self._ids.get(route.fingerprint), "registry unreachable"
+                if sid is None:
+                    sid = self._schema_id_or_none(route.encoder.dataset)
             if sid is None:
-                self._to_spool.append(replace(item, reason=why))
+                self._to_spool.append(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint,
+                                                   body, why))
                 if len(self._to_spool) >= self.policy.spool_batch:
                     self._persist()
                 if time.monotonic() >= self._next_attempt and not self.report.pending:
                     self._replay_round(None)
-            elif not self._produce(item, sid, self._on_sent(item.event_id, item.seq, item.fingerprint)):
-                self._to_spool.append(replace(item, reason="producer failed fatally"))
-            return item.event_id
+                return event_id
+            value = wire.frame(sid, body)
+            self._sent_seq[_event_key(value)] = seq
+            if not self._produce(route.topic, key.encode(), value, self._delivered):
+                del self._sent_seq[_event_key(value)]
+                self._to_spool.append(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint,
+                                                   body, "producer failed fatally"))
+            return event_id
 
     def _service(self) -> None:
         """Serve delivery callbacks; replace a producer that hit a fatal error; write replay outcomes."""
@@ -233,12 +269,12 @@ class HubProducer:
         if self._replay_acked or self._replay_refused or self._to_bury:
             self._persist()
 
-    def _produce(self, item: SpooledEvent, sid: int, on_delivery: Callable[[Any, Any], None]) -> bool:
-        """Hand one event to the client; False if the client failed fatally (it is then replaced)."""
-        value = wire.frame(sid, item.body)
+    def _produce(self, topic: str, key: bytes, value: bytes, on_delivery: Callable[[Any, Any], None]) -> bool:
+        """Hand one framed event to the client; False if the client failed fatally (it is then replaced).
+        Delivery callbacks are served by the next emit's poll (one per event, as a bare producer does)."""
         while True:
             try:
-                self._producer.produce(item.topic, value=value, key=item.key, on_delivery=on_delivery)
+                self._producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
                 self.report.pending += 1
                 return True
             except BufferError:
@@ -248,26 +284,26 @@ class HubProducer:
                 if err.fatal():
                     self._renew = True
                     return False
-                raise KafkaError(f"cannot produce to {item.topic}: {_reason(err)}") from exc
-            finally:
-                self._producer.poll(0)
+                raise KafkaError(f"cannot produce to {topic}: {_reason(err)}") from exc
 
-    def _on_sent(self, event_id: str, seq: int, fp: str) -> Callable[[Any, Any], None]:
-        def delivered(err: Any, msg: Any) -> None:
-            self.report.pending -= 1
-            if err is None:
-                self.report.acknowledged += 1
-                return
-            # Rebuilt from the delivered message: holding each payload until its report would double memory.
-            item = SpooledEvent(event_id, seq, msg.topic(), msg.key(), fp, msg.value()[wire.HEADER_SIZE:],
-                                _reason(err))
-            if err.code() in _SPOOLABLE or err.retriable() or err.fatal():
-                self._renew = self._renew or err.fatal()
-                self._to_spool.append(item)
-            else:
-                self.report.failed[event_id] = item.reason
-                self._to_bury.append(item)
-        return delivered
+    def _delivered(self, err: Any, msg: Any) -> None:
+        """The delivery report of an emitted event: one bound method for all of them, because a closure per
+        event kept alive in the client's queue made the garbage collector the SDK's main cost."""
+        self.report.pending -= 1
+        value = msg.value()
+        seq = self._sent_seq.pop(_event_key(value), None)
+        if err is None:
+            self.report.acknowledged += 1
+            return
+        # Rebuilt from the delivered message: holding each payload until its report would double memory.
+        item = SpooledEvent(_event_key(value).decode(), next(self._seq) if seq is None else seq, msg.topic(),
+                            msg.key(), self._topic_fps[msg.topic()], value[wire.HEADER_SIZE:], _reason(err))
+        if err.code() in _SPOOLABLE or err.retriable() or err.fatal():
+            self._renew = self._renew or err.fatal()
+            self._to_spool.append(item)
+        else:
+            self.report.failed[item.event_id] = item.reason
+            self._to_bury.append(item)
 
     def _persist(self) -> None:
         """Write outcomes gathered by callbacks to the spool, in one transaction each."""
@@ -319,7 +355,8 @@ class HubProducer:
         self._setback = False
         for row in rows:
             try:
-                if not self._produce(row, ids[row.fingerprint], self._on_replayed(row.event_id)):
+                if not self._produce(row.topic, row.key, wire.frame(ids[row.fingerprint], row.body),
+                                     self._on_replayed(row.event_id)):
                     self._setback = True
                     break
             except KafkaError as exc:
@@ -387,9 +424,3 @@ class HubProducer:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-
-def _avro_body(parsed_schema: Any, record: dict[str, Any]) -> bytes:
-    """The Avro binary of ``record`` without the Confluent header (the id is added when it is sent)."""
-    buf = io.BytesIO()
-    fastavro.schemaless_writer(buf, parsed_schema, record)
-    return buf.getvalue()

@@ -5,7 +5,7 @@
 optional fields filled from their defaults — or raises :class:`RecordInvalid` listing every violation,
 not only the first.
 
-Each violation is a :class:`FieldError`: the dotted path inside the record
+Each violation is a :class:`producers.errors.FieldError`: the dotted path inside the record
 (``permanent_address.province_code``; array items as ``phones[2]``; map entries by position as
 ``labels[#0]``, because map keys can be personal data), a stable rule code, the expected type and the
 Python type of the value found. Messages never quote a value: records carry personal data.
@@ -13,68 +13,26 @@ Python type of the value found. Messages never quote a value: records carry pers
 Rule codes: ``required`` (absent without default, or null where null is not allowed), ``type``,
 ``enum``, ``logical_type`` (a value of the right type that is not a valid date, instant, uuid or
 decimal), ``decimal_precision``, ``decimal_scale``, ``range`` (int/long overflow), ``fixed_size``,
-``map_key`` and ``unknown_field``.
+``map_key`` and ``unknown_field``. Logical types and defaults live in :mod:`producers.logical`.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from hub.catalogue import Dataset
-from hub.errors import ValidationError
+from producers.errors import MISSING, FieldError, RecordInvalid, type_name
+from producers.logical import LOGICAL, Check, default_value, instant, json_default
 
-Check = Callable[[Any, str, list["FieldError"]], Any]
-"""Validates and normalises one value at ``path``, appending violations to the list."""
+__all__ = ["MISSING", "PRIMITIVES", "Check", "FieldError", "RecordInvalid", "RecordValidator", "check", "instant",
+           "json_default", "type_name", "validator_for"]
 
 PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
 _INT_RANGE: dict[str, tuple[int, int]] = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-MISSING = "missing"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One violation: where, which rule, what was expected and what type was found (never the value)."""
-
-    path: str
-    rule: str
-    expected_type: str
-    actual_type: str
-    detail: str = ""
-    """What the schema asks for (e.g. the enum's symbols); derived from the schema only, never the value."""
-
-    def __str__(self) -> str:
-        detail = f"; {self.detail}" if self.detail else ""
-        return f"{self.path}: {self.rule} (expected {self.expected_type}, got {self.actual_type}{detail})"
-
-
-@dataclass
-class RecordInvalid(ValidationError):
-    """A record violates its schema; ``errors`` lists every violation, ``field``/``rule`` are the first's."""
-
-    errors: tuple[FieldError, ...] = field(default=())
-
-    @classmethod
-    def of(cls, dataset: str, errors: tuple[FieldError, ...]) -> RecordInvalid:
-        return cls(dataset=dataset, field=errors[0].path, rule=errors[0].rule, errors=errors)
-
-    def __str__(self) -> str:
-        listed = "; ".join(str(e) for e in self.errors)
-        return f"{self.dataset}: {len(self.errors)} invalid field(s): {listed}"
-
-
-def type_name(value: Any) -> str:
-    """The name of a value's type, safe to log."""
-    return "null" if value is None else type(value).__name__
 
 
 def _join(path: str, name: str) -> str:
@@ -107,7 +65,7 @@ class RecordValidator:
             return self._primitive(schema) if schema in PRIMITIVES else self._reference(schema, namespace)
         kind = schema["type"]
         logical = schema.get("logicalType")
-        if logical is not None and (checker := _LOGICAL.get(logical)) is not None:
+        if logical is not None and (checker := LOGICAL.get(logical)) is not None:
             accepted = checker(schema)
             if accepted is not None:
                 return accepted
@@ -132,7 +90,7 @@ class RecordValidator:
         logical = schema.get("logicalType")
         if logical == "decimal":
             return f"decimal({schema.get('precision')},{schema.get('scale', 0)})"
-        if logical in _LOGICAL:
+        if logical in LOGICAL:
             return str(logical)
         kind = schema["type"]
         if kind in ("record", "error", "enum", "fixed"):
@@ -241,7 +199,7 @@ class RecordValidator:
         for f in schema["fields"]:
             check = self._compile(f["type"], inner_ns)
             has_default = "default" in f
-            default = _default(check, f["type"], f["default"], f["name"]) if has_default else None
+            default = default_value(check, f["type"], f["default"], f["name"]) if has_default else None
             fields.append((f["name"], check, self.label(f["type"], inner_ns), has_default, default))
             names.add(f["name"])
         return check_record
@@ -313,168 +271,6 @@ _PRIMITIVE_TYPES: dict[str, tuple[type | tuple[type, ...], Callable[[Any], Any]]
     "bytes": ((bytes, bytearray), bytes),
     "string": (str, lambda v: v),
 }
-
-
-# -- logical types -------------------------------------------------------------------------------
-def _date(_schema: dict[str, Any]) -> Check:
-    def check_date(value: Any, path: str, errors: list[FieldError]) -> Any:
-        if isinstance(value, datetime):  # a date with a time: which day depends on a timezone
-            errors.append(FieldError(path, "logical_type", "date", "datetime", "a date without time"))
-        elif isinstance(value, date):
-            return value
-        elif isinstance(value, str):
-            if _ISO_DATE.fullmatch(value):
-                try:
-                    return date.fromisoformat(value)
-                except ValueError:
-                    pass
-            errors.append(FieldError(path, "logical_type", "date", "str", "ISO date YYYY-MM-DD"))
-        else:
-            errors.append(FieldError(path, "required" if value is None else "type", "date", type_name(value),
-                                     "datetime.date or 'YYYY-MM-DD'"))
-        return value
-    return check_date
-
-
-def _timestamp(schema: dict[str, Any]) -> Check:
-    unit = "millis" if schema["logicalType"] == "timestamp-millis" else "micros"
-    expected = str(schema["logicalType"])
-    return lambda value, path, errors: instant(value, path, errors, expected, unit)
-
-
-def instant(value: Any, path: str, errors: list[FieldError], expected: str = "timestamp-millis",
-            unit: str = "millis") -> Any:
-    """An aware datetime, an ISO-8601 string with an offset, or epoch milli/microseconds → aware UTC datetime."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            errors.append(FieldError(path, "logical_type", expected, "datetime", "timezone-aware"))
-            return value
-        return value.astimezone(timezone.utc)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.tzinfo is None:
-            errors.append(FieldError(path, "logical_type", expected, "str", "ISO-8601 with a UTC offset"))
-            return value
-        return parsed.astimezone(timezone.utc)
-    if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return _EPOCH + (timedelta(microseconds=value) if unit == "micros" else timedelta(milliseconds=value))
-        except OverflowError:
-            errors.append(FieldError(path, "range", expected, "int", f"epoch {unit} within years 1..9999"))
-            return value
-    errors.append(FieldError(path, "required" if value is None else "type", expected, type_name(value),
-                             f"aware datetime, ISO-8601 string or epoch {unit}"))
-    return value
-
-
-def _decimal(schema: dict[str, Any]) -> Check | None:
-    precision, scale = schema.get("precision"), schema.get("scale", 0)
-    if not isinstance(precision, int) or not isinstance(scale, int) or not 0 <= scale <= precision:
-        return None  # an invalid decimal annotation: Avro says to use the underlying type
-    expected = f"decimal({precision},{scale})"
-    quantum = Decimal(1).scaleb(-scale)
-    context = Context(prec=precision + 1)
-
-    def check_decimal(value: Any, path: str, errors: list[FieldError]) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
-            errors.append(FieldError(path, "required" if value is None else "type", expected, type_name(value),
-                                     "Decimal, int or str (floats are inexact)"))
-            return value
-        try:
-            number = value if isinstance(value, Decimal) else Decimal(value)
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite():
-            errors.append(FieldError(path, "logical_type", expected, type_name(value), "a finite decimal number"))
-            return value
-        _, digits, exponent = number.as_tuple()
-        assert isinstance(exponent, int)
-        integer_digits = number.adjusted() + 1 if any(digits) else 0
-        if integer_digits > precision - scale:
-            errors.append(FieldError(path, "decimal_precision", expected, type_name(value),
-                                     f"at most {precision - scale} digits before the point"))
-            return value
-        extra = -scale - exponent  # digits below the scale, which must all be zero
-        if extra > 0 and any(digits[-extra:]):
-            errors.append(FieldError(path, "decimal_scale", expected, type_name(value),
-                                     f"at most {scale} digits after the point"))
-            return value
-        return number.quantize(quantum, context=context)
-    return check_decimal
-
-
-def _uuid(_schema: dict[str, Any]) -> Check:
-    def check_uuid(value: Any, path: str, errors: list[FieldError]) -> Any:
-        if isinstance(value, uuid.UUID):
-            return str(value)
-        if not isinstance(value, str):
-            errors.append(FieldError(path, "required" if value is None else "type", "uuid", type_name(value)))
-            return value
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            errors.append(FieldError(path, "logical_type", "uuid", "str", "a UUID"))
-            return value
-    return check_uuid
-
-
-def _time(schema: dict[str, Any]) -> Check:
-    expected = str(schema["logicalType"])
-
-    def check_time(value: Any, path: str, errors: list[FieldError]) -> Any:
-        if not isinstance(value, time):
-            errors.append(FieldError(path, "required" if value is None else "type", expected, type_name(value),
-                                     "datetime.time"))
-        return value
-    return check_time
-
-
-_LOGICAL: dict[str, Callable[[dict[str, Any]], Check | None]] = {
-    "date": _date,
-    "timestamp-millis": _timestamp,
-    "timestamp-micros": _timestamp,
-    "decimal": _decimal,
-    "uuid": _uuid,
-    "time-millis": _time,
-    "time-micros": _time,
-}
-
-
-# -- defaults ------------------------------------------------------------------------------------
-def _default(check: Check, schema: Any, default: Any, name: str) -> Any:
-    """A field's JSON default as the Python value a caller would pass, checked with the field's ``check``."""
-    branch = schema[0] if isinstance(schema, list) else schema  # a union's default is of its first branch
-    value = _from_json(branch, default)
-    errors: list[FieldError] = []
-    normalised = check(value, name, errors)
-    if errors:
-        raise ValueError(f"default of field {name!r} does not match its type: {errors[0]}")
-    return normalised
-
-
-def _from_json(schema: Any, value: Any) -> Any:
-    """Avro's JSON encoding of a default → the Python value (days for dates, latin-1 strings for bytes…)."""
-    if not isinstance(schema, dict):
-        return value.encode("latin-1") if schema == "bytes" and isinstance(value, str) else value
-    logical, kind = schema.get("logicalType"), schema["type"]
-    if logical == "date" and isinstance(value, int):
-        return date(1970, 1, 1) + timedelta(days=value)
-    if logical == "decimal" and isinstance(value, str) and kind in ("bytes", "fixed"):
-        unscaled = int.from_bytes(value.encode("latin-1"), "big", signed=True)
-        return Decimal(unscaled).scaleb(-schema.get("scale", 0))
-    if kind in ("bytes", "fixed") and isinstance(value, str):
-        return value.encode("latin-1")
-    if kind == "array" and isinstance(value, list):
-        return [_from_json(schema["items"], v) for v in value]
-    if kind == "map" and isinstance(value, dict):
-        return {k: _from_json(schema["values"], v) for k, v in value.items()}
-    if kind == "record" and isinstance(value, dict):
-        types = {f["name"]: f["type"] for f in schema["fields"]}
-        return {k: _from_json(types.get(k), v) for k, v in value.items()}
-    return value
 
 
 # -- entry points --------------------------------------------------------------------------------

@@ -1,0 +1,214 @@
+"""The SDK's one-pass encoder against the reference path (validate and normalise, then fastavro).
+
+For every input the fast path either declines (None) or returns exactly fastavro's bytes for the normalised
+value, and it never accepts what the validator refuses. Clean simulated records of all five datasets must
+take the fast path (otherwise it buys nothing).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from collections import OrderedDict
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import fastavro
+import pytest
+
+from hub.catalogue import Dataset, load_catalogue
+from hub.errors import ValidationError
+from producers.encoding import FastWriter, long_bytes
+from producers.envelope import EventEncoder, Source, avro_body, envelope, new_event_id
+from producers.simulator import MinistriesSimulator
+from producers.validation import RecordValidator
+
+CATALOGUE = load_catalogue()
+CITIZEN = CATALOGUE.get("population.citizen")
+NOW = datetime(2026, 11, 27, 8, 30, 15, 123456, tzinfo=timezone.utc)
+
+
+def reference(dataset: Dataset, op: str, key: str, record: Any, event_time: Any, event_id: str) -> bytes | None:
+    """What the SDK wrote before the fast path: fastavro's bytes of the validated envelope, None if invalid."""
+    try:
+        event = envelope(dataset, op, key, record, Source(dataset.owner.code, "sdk", 3), event_time=event_time,
+                         event_id=event_id, now=NOW)
+    except ValidationError:
+        return None
+    try:
+        return avro_body(dataset.parsed_envelope, event)
+    except UnicodeEncodeError:  # a lone surrogate passes the validator, not UTF-8: emit raises this either way
+        return None
+
+
+def fast(dataset: Dataset, op: str, key: str, record: Any, event_time: Any, event_id: str) -> bytes | None:
+    return FastWriter(dataset.envelope_schema).write({
+        "event_id": event_id, "op": op, "key": key, "after": record,
+        "source": {"ministry": dataset.owner.code, "system": "sdk", "position": 3},
+        "event_time": NOW if event_time is None else event_time, "ingest_time": NOW})
+
+
+def test_simulated_records_of_every_dataset_take_the_fast_path_with_fastavros_bytes() -> None:
+    changes = list(MinistriesSimulator(seed=11, dirt=0.0).changes(3000))
+    assert {c.dataset for c in changes} == {d.name for d in CATALOGUE}
+    writers = {d.name: FastWriter(d.envelope_schema) for d in CATALOGUE}
+    mismatched, declined = [], []
+    for c in changes:
+        dataset = CATALOGUE.get(c.dataset)
+        expected = reference(dataset, c.op, c.key, c.record, c.event_time, c.event_id)
+        got = writers[c.dataset].write({
+            "event_id": c.event_id, "op": c.op, "key": c.key, "after": c.record,
+            "source": {"ministry": dataset.owner.code, "system": "sdk", "position": 3},
+            "event_time": c.event_time, "ingest_time": NOW})
+        if got is None:
+            declined.append(c.dataset)
+        elif got != expected:
+            mismatched.append(c.event_id)
+    assert (mismatched, declined) == ([], [])
+
+
+def citizen(**patch: Any) -> dict[str, Any]:
+    base = {"cccd": "001190012345", "full_name": "Phạm Thị Hương", "date_of_birth": date(1990, 5, 1),
+            "sex": "FEMALE", "place_of_origin": "Huế", "permanent_address":
+            {"line": "88 Hùng Vương", "ward_code": "19954", "province_code": "46"}, "ethnicity": "Kinh",
+            "nationality": "VN", "phone": "0912345678"}
+    return {**base, **patch}
+
+
+class Weird(dict):  # type: ignore[type-arg]
+    """A dict subclass: valid for the validator (a Mapping), not taken as is by the fast path."""
+
+
+@pytest.mark.parametrize(("label", "record", "event_time"), [
+    ("canonical", citizen(), None),
+    ("optional fields absent: defaults", {k: v for k, v in citizen().items() if k not in ("phone", "nationality")},
+     None),
+    ("nested optional absent", citizen(permanent_address={"line": "x", "province_code": "01"}), None),
+    ("date as ISO string", citizen(date_of_birth="1990-05-01"), None),
+    ("impossible ISO date", citizen(date_of_birth="1990-02-30"), None),
+    ("datetime for a date", citizen(date_of_birth=datetime(1990, 5, 1, tzinfo=timezone.utc)), None),
+    ("int for a string", citizen(full_name=12), None),
+    ("bool for a string", citizen(ethnicity=True), None),
+    ("null for a required string", citizen(cccd=None), None),
+    ("required field absent", {k: v for k, v in citizen().items() if k != "cccd"}, None),
+    ("unknown field", citizen(secret="x"), None),
+    ("enum symbol unknown", citizen(sex="UNKNOWN"), None),
+    ("enum not a string", citizen(sex=1), None),
+    ("nested record not a mapping", citizen(permanent_address="Huế"), None),
+    ("mapping subclass", Weird(citizen()), None),
+    ("ordered dict nested", citizen(permanent_address=OrderedDict(line="x", province_code="01")), None),
+    ("lone surrogate", citizen(full_name="a\udc80b"), None),
+    ("non-ASCII and long text", citizen(full_name="Nguyễn " * 400), None),
+    ("event time in another zone", citizen(), datetime(2026, 1, 2, 3, 4, 5, 999999,
+                                                        tzinfo=timezone(timedelta(hours=7)))),
+    ("event time before 1970", citizen(), datetime(1969, 12, 31, 23, 59, 59, 500, tzinfo=timezone.utc)),
+    ("event time naive", citizen(), datetime(2026, 1, 2, 3, 4, 5)),
+    ("event time ISO string", citizen(), "2026-01-02T03:04:05+07:00"),
+    ("event time epoch ms", citizen(), 1_767_000_000_000),
+])
+def test_the_fast_path_declines_or_agrees_with_the_reference(label: str, record: Any, event_time: Any) -> None:
+    expected = reference(CITIZEN, "u", "001190012345", record, event_time, "e-1")
+    got = fast(CITIZEN, "u", "001190012345", record, event_time, "e-1")
+    assert got is None or got == expected, label
+    if expected is None:
+        assert got is None, label
+
+
+def test_canonical_records_are_not_declined() -> None:
+    defaults = {k: v for k, v in citizen().items() if k not in ("phone", "nationality", "place_of_origin")}
+    assert [fast(CITIZEN, "c", "k", r, None, "e") is not None for r in (citizen(), defaults)] == [True, True]
+    assert fast(CITIZEN, "d", "k", None, NOW - timedelta(days=3), "e") == reference(
+        CITIZEN, "d", "k", None, NOW - timedelta(days=3), "e")
+
+
+EVERY_TYPE: dict[str, Any] = {
+    "type": "record", "name": "Everything", "namespace": "t", "fields": [
+        {"name": "b", "type": "boolean"}, {"name": "i", "type": "int"}, {"name": "l", "type": "long"},
+        {"name": "f", "type": "float"}, {"name": "d", "type": "double"}, {"name": "raw", "type": "bytes"},
+        {"name": "s", "type": {"type": "string"}},
+        {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["A", "B", "C"]}},
+        {"name": "e2", "type": "E"},
+        {"name": "fx", "type": {"type": "fixed", "name": "F", "size": 3}},
+        {"name": "arr", "type": {"type": "array", "items": "long"}},
+        {"name": "m", "type": {"type": "map", "values": ["null", "string"]}},
+        {"name": "money", "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2}},
+        {"name": "at_us", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {"name": "day", "type": ["null", {"type": "int", "logicalType": "date"}], "default": None},
+        {"name": "late", "type": ["string", "null"], "default": "x"},
+        {"name": "two", "type": ["null", "int", "string"], "default": None},
+        {"name": "child", "type": ["null", "Everything"], "default": None},
+        {"name": "n", "type": "int", "default": 7},
+        {"name": "when", "type": {"type": "int", "logicalType": "date"}, "default": 20000},
+    ]}
+
+
+def every(**patch: Any) -> dict[str, Any]:
+    value = {"b": True, "i": -5, "l": 2**40, "f": 1.5, "d": -2.25, "raw": b"\x00\xff", "s": "ừ", "e": "B",
+             "e2": "C", "fx": b"abc", "arr": [1, -1, 3000, 2**62], "m": {"k": None, "ł": "v"},
+             "money": Decimal("-1234.50"), "at_us": datetime(1965, 3, 1, 0, 0, 0, 1, tzinfo=timezone.utc),
+             "day": date(2001, 1, 1), "late": None, "two": None, "child": None, "n": 1, "when": date(2020, 1, 1)}
+    return {**value, **patch}
+
+
+CANONICAL = [
+    every(), every(arr=[], m={}), every(child=every(child=every())), every(money=Decimal("0.00")),
+    every(money=Decimal("-0.01")), every(money=Decimal("9999999999.99")), every(money=Decimal("150")),
+    every(i=2**31 - 1, l=-(2**63)), every(f=3, d=1e300),
+    {k: v for k, v in every().items() if k not in ("day", "late", "two", "child", "n", "when")},
+]
+NOT_CANONICAL = [  # values the validator normalises or refuses: the fast path may only decline them
+    every(money=Decimal("1.5")), every(money=Decimal("1.505")), every(money=Decimal("12345678901.00")),
+    every(money=Decimal("NaN")), every(money=3), every(i=2**31), every(i=True), every(b=1), every(fx=b"ab"),
+    every(arr=(1, 2)), every(m={1: "x"}), every(two=3), every(e="Z"), every(at_us=datetime(2020, 1, 1)),
+    every(raw=bytearray(b"x")), every(f=float("inf")), every(day="2001-01-01"), every(s=None),
+]
+
+
+def fastavro_bytes(schema: dict[str, Any], value: dict[str, Any]) -> bytes | None:
+    """fastavro's bytes of the validator's normalised value; None if the validator refuses it."""
+    normalised, errors = RecordValidator(schema).validate(copy.deepcopy(value))
+    if errors:
+        return None
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, fastavro.parse_schema(copy.deepcopy(schema)), normalised)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("value", CANONICAL)
+def test_every_avro_type_in_canonical_form_takes_the_fast_path(value: dict[str, Any]) -> None:
+    expected = fastavro_bytes(EVERY_TYPE, value)
+    assert expected is not None
+    assert FastWriter(EVERY_TYPE).write(value) == expected
+
+
+@pytest.mark.parametrize("value", NOT_CANONICAL)
+def test_values_to_normalise_or_refuse_are_declined_or_match(value: dict[str, Any]) -> None:
+    got, expected = FastWriter(EVERY_TYPE).write(value), fastavro_bytes(EVERY_TYPE, value)
+    assert got is None or (expected is not None and got == expected)
+
+
+def test_long_bytes_match_fastavros_zigzag_varints() -> None:
+    numbers = [0, 1, -1, 63, -64, 64, 2047, 8191, -8192, 8192, 0x1FFFFF, 2**31 - 1, -(2**31), 2**63 - 1, -(2**63),
+               1_767_000_000_000]
+    for n in numbers:
+        buf = io.BytesIO()
+        fastavro.schemaless_writer(buf, "long", n)
+        assert (n, long_bytes(n)) == (n, buf.getvalue())
+
+
+def test_the_encoder_reports_every_bad_field_as_the_validator_does() -> None:
+    with pytest.raises(ValidationError) as caught:
+        EventEncoder(CITIZEN).encode("u", "k", citizen(full_name=1, sex="X"), "sdk", 1)
+    assert [(e.path, e.rule) for e in caught.value.errors] == [  # type: ignore[attr-defined]
+        ("full_name", "type"), ("sex", "enum")]
+    assert "Phạm" not in str(caught.value)
+
+
+def test_new_event_ids_are_distinct_version_4_uuids() -> None:
+    import uuid
+
+    ids = [new_event_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    assert {(uuid.UUID(i).version, uuid.UUID(i).variant, str(uuid.UUID(i)) == i) for i in ids} == {
+        (4, uuid.RFC_4122, True)}
