@@ -5,28 +5,24 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from hub import wire
 from hub.catalogue import Catalogue, load_catalogue
 from hub.settings import HubSettings, KafkaSettings
-from producers.simulator import Change, Manifest, MinistriesSimulator, build_manifest
+from producers.simulator import Change, MinistriesSimulator, build_manifest
 from registry.store import KafkaSchemaStore
-from streams.golden.agents import golden_topics
-from streams.golden.fold import fold
 from streams.quality.publish import quality_topic
 from tests.integration.golden_app import create_topics, golden_worker
-from tests.unit.test_golden_fold import accepted, source_event
+from tests.integration.golden_checks import Clean, GoldenState, Run, TopicReader, until
+from tests.unit.test_golden_fold import accepted
 
 COUNT = 6000
 SYSTEM = "simulator"
-Clean = list[tuple[Change, dict[str, Any] | None]]
 
 
 def clean_envelope(catalogue: Catalogue, change: Change, record: dict[str, Any] | None) -> dict[str, Any]:
@@ -48,86 +44,9 @@ def produce_clean(kafka: KafkaSettings, namespace: str, catalogue: Catalogue, st
     assert producer.flush(60) == 0
 
 
-class TopicReader:
-    """Reads topics from the beginning, decoding every value; ``read()`` returns what arrived since."""
-
-    def __init__(self, kafka: KafkaSettings, topics: list[str], store: KafkaSchemaStore) -> None:
-        self._schemas = wire.SchemaCache(store.schema)
-        self._consumer = Consumer({"bootstrap.servers": kafka.bootstrap_servers, "group.id": "unused",
-                                   "enable.auto.commit": False})
-        self._consumer.assign([TopicPartition(t, p, 0) for t in topics for p in range(kafka.partitions)])
-
-    def read(self) -> list[tuple[str, dict[str, Any]]]:
-        found = []
-        for msg in self._consumer.consume(5000, 0.5):
-            if msg.error() is None:
-                found.append((str(msg.topic()), self._schemas.decode(msg.value())[1]))
-        return found
-
-    def close(self) -> None:
-        self._consumer.close()
-
-
-def until(done: Callable[[], bool], worker: Any, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        assert worker.poll() is None, "the worker died; see golden-worker.log in the test's data dir"
-        assert time.monotonic() < deadline, f"{what} within {timeout_s}s"
-
-
 @pytest.fixture
 def hub(tmp_path: Any, namespace: str) -> HubSettings:
     return HubSettings(data_dir=tmp_path / "hub", namespace=namespace)
-
-
-class GoldenState:
-    """The golden records as the golden topics say: per key, the change with the highest revision."""
-
-    def __init__(self, kafka: KafkaSettings, namespace: str, registry: KafkaSchemaStore) -> None:
-        self.reader = TopicReader(kafka, golden_topics(namespace), registry)
-        self._latest: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def __call__(self) -> dict[str, dict[str, dict[str, Any]]]:
-        for topic, envelope in self.reader.read():
-            entity = topic.rsplit(".", 1)[1]
-            held = self._latest.get((entity, envelope["key"]))
-            if held is None or envelope["source"]["position"] > held["source"]["position"]:
-                self._latest[(entity, envelope["key"])] = envelope
-        found: dict[str, dict[str, dict[str, Any]]] = {"citizen": {}, "enterprise": {}}
-        for (entity, key), envelope in sorted(self._latest.items()):
-            if envelope["op"] != "d":
-                found[entity][key] = envelope["after"]
-        return found
-
-
-@dataclass
-class Run:
-    """A simulated run: its clean events, and the golden records they must give (with provenance)."""
-
-    catalogue: Catalogue
-    manifest: Manifest
-    events: Clean
-    expected: dict[str, dict[str, dict[str, Any]]]
-
-    @classmethod
-    def simulate(cls, seed: int, count: int) -> Run:
-        catalogue = load_catalogue()
-        changes = list(MinistriesSimulator(seed=seed, dirt=0.1).changes(count))
-        manifest = build_manifest(changes, catalogue)
-        events = accepted(changes, manifest)
-        folded = fold(source_event(c, r) for c, r in events)
-        expected = {e: {k: r.to_avro() for k, r in folded.records(e).items()} for e in ("citizen", "enterprise")}
-        return cls(catalogue, manifest, events, expected)
-
-    def part(self, index: int, parts: int) -> Clean:
-        size = -(-len(self.events) // parts)
-        return self.events[index * size:(index + 1) * size]
-
-    def check(self, final: dict[str, dict[str, dict[str, Any]]]) -> None:
-        assert final == self.expected
-        without_provenance = {e: {k: {a: v for a, v in r.items() if a != "provenance"} for k, r in records.items()}
-                              for e, records in final.items()}
-        assert without_provenance == self.manifest.golden
 
 
 def prepare(kafka: KafkaSettings, hub: HubSettings, catalogue: Catalogue) -> KafkaSchemaStore:

@@ -1,232 +1,42 @@
-"""The stream processors on a real broker against the simulator's ground truth (``build_manifest``).
+"""The stream processors on a real broker against the simulator's ground truth (``build_manifest``): raw →
+clean and dead letters → golden records, in one worker, undisturbed and across SIGKILLs.
 
-Events are published as a source would send them — Confluent-framed Avro under the raw subject — but
-without the SDK, because the SDK's own validation would refuse the dirty ones. A ``required_missing``
-record cannot be encoded with the catalogue's schema (a required field has no value), so it is encoded
-with a looser version registered under the same raw subject (the required fields made nullable: a
-BACKWARD-compatible change the registry accepts, as a source system on a relaxed schema would send). The
-processor checks records against the catalogue, whatever the writer's schema, and rejects them.
-
-Delivery order: the population register's events first, then, once the worker has processed them, the
-other four datasets. The death-before-birth rule reads the citizens' clean state, and events of different
-topics are processed in no fixed order relative to each other (see ``streams/app.py``), so this is the
-order in which the test's expectations are exact. The manifest is built from the same order.
+How events are published and in which order: :mod:`tests.integration.streams_checks`.
 """
 
 from __future__ import annotations
 
-import copy
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections import Counter
 from typing import Any
 
-import fastavro
-from confluent_kafka import Consumer, Producer, TopicPartition
-
-from hub import wire
-from hub.catalogue import Catalogue, Dataset, load_catalogue
+from hub.catalogue import Catalogue, load_catalogue
 from hub.settings import HubSettings, KafkaSettings
-from hub.topics import ensure_topics, hub_topics, message_count
-from producers.simulator import Change, Manifest, MinistriesSimulator, build_manifest
-from producers.simulator.publish import loose
+from hub.topics import ensure_topics, hub_topics
+from producers.simulator import Change, Manifest
 from registry.store import KafkaSchemaStore
-from streams.dead_letters import HEADERS, DeadLetterHeaders
+from streams.dead_letters import HEADERS
+from streams.golden.agents import golden_topics_to_create
 from streams.rules import clean_record
-from streams.rules.records import missing_required, original_code_fields, with_original_codes
+from streams.rules.records import with_original_codes
+from tests.integration.golden_checks import GoldenState, Records, Run
 from tests.integration.pipeline import streams_worker
+from tests.integration.streams_checks import (CITIZEN, RawPublisher, expected_outputs, late_ids, processed,
+                                              read_clean, read_dead_letters, simulate, split_originals, wait_for)
+from tests.integration.streams_checks import read_topic as read_topic  # test_streams_dlq imports it from here
 
-CITIZEN = "population.citizen"
-EVENTS = 5000
-
-
-# --- publishing ---------------------------------------------------------------------------------------
-@dataclass
-class RawPublisher:
-    """Sends simulated changes to the raw topics as framed Avro; remembers the bytes sent per event id."""
-
-    kafka: KafkaSettings
-    namespace: str
-    catalogue: Catalogue
-    sent: dict[str, bytes] = field(default_factory=dict)
-    _ids: dict[tuple[str, bool], tuple[int, Any]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._store = KafkaSchemaStore(self.kafka.bootstrap_servers)
-        self._producer = Producer({"bootstrap.servers": self.kafka.bootstrap_servers, "enable.idempotence": True,
-                                   "linger.ms": 5})
-
-    def _schema(self, dataset: Dataset, relaxed: bool) -> tuple[int, Any]:
-        if (dataset.name, relaxed) not in self._ids:
-            schema = loose(dataset.envelope_schema) if relaxed else dataset.envelope_schema
-            schema_id = self._store.register(f"{dataset.topics(self.namespace).raw}-value", schema)
-            self._ids[(dataset.name, relaxed)] = (schema_id, fastavro.parse_schema(copy.deepcopy(schema)))
-        return self._ids[(dataset.name, relaxed)]
-
-    def publish(self, changes: Iterable[Change]) -> None:
-        now = datetime.now(timezone.utc)
-        for c in changes:
-            dataset = self.catalogue.get(c.dataset)
-            missing = missing_required(dataset.record_schema, c.record) if c.record is not None else []
-            schema_id, parsed = self._schema(dataset, relaxed=bool(missing))
-            after = None if c.record is None else {**c.record, **dict.fromkeys(missing)}
-            envelope = {"event_id": c.event_id, "op": c.op, "key": c.key, "after": after,
-                        "source": {"ministry": dataset.owner.code, "system": "simulator", "position": c.source_position},
-                        "event_time": c.event_time, "ingest_time": now}
-            value = wire.encode(schema_id, parsed, envelope)
-            self.sent.setdefault(c.event_id, value)
-            while True:
-                try:
-                    self._producer.produce(dataset.topics(self.namespace).raw, key=c.key.encode(), value=value)
-                    break
-                except BufferError:
-                    self._producer.poll(0.1)
-        assert self._producer.flush(60) == 0
-
-    def close(self) -> None:
-        self._store.close()
-
-
-# --- reading back -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Message:
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: dict[str, bytes]
-
-
-def read_topic(bootstrap: str, topic: str) -> list[Message]:
-    """Every message of ``topic`` up to its current end, in partition then offset order."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "test-reader", "enable.auto.commit": False,
-                         "isolation.level": "read_committed"})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        out: list[Message] = []
-        last = dict.fromkeys(ends, -1)
-        deadline = time.monotonic() + 60
-        while any(last[p] < ends[p] - 1 for p in ends):
-            assert time.monotonic() < deadline, f"could not read {topic} to its end"
-            for msg in consumer.consume(1000, 0.5):
-                if msg.error() is None:
-                    out.append(Message(msg.partition(), msg.offset(), msg.key(), msg.value(),
-                                       dict(msg.headers() or [])))
-                    last[msg.partition()] = max(last[msg.partition()], msg.offset())
-        return sorted(out, key=lambda m: (m.partition, m.offset))
-    finally:
-        consumer.close()
-
-
-def wait_for(done: Callable[[], bool], alive: Callable[[], bool], timeout_s: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        assert alive(), "the streams worker died; see streams.log in the test's data dir"
-        assert time.monotonic() < deadline, f"the streams worker did not finish within {timeout_s}s"
-        time.sleep(0.5)
-
-
-def processed(kafka: KafkaSettings, catalogue: Catalogue, namespace: str, datasets: Iterable[str]) -> int:
-    """Messages in the clean and dead-letter topics of ``datasets``."""
-    return sum(message_count(kafka.bootstrap_servers, t)
-               for name in datasets for t in (catalogue.get(name).topics(namespace).clean,
-                                              catalogue.get(name).topics(namespace).dlq))
-
-
-def expected_outputs(manifest: Manifest, datasets: Iterable[str]) -> int:
-    return sum(manifest.datasets[d].counts["distinct_events"] for d in datasets)
-
-
-# --- expectations -------------------------------------------------------------------------------------
-def late_ids(changes: list[Change], manifest: Manifest) -> set[str]:
-    """Accepted events whose key already had an accepted event with a newer-or-equal version."""
-    current: dict[tuple[str, str], tuple[datetime, int]] = {}
-    seen: set[str] = set()
-    late: set[str] = set()
-    for c in changes:
-        if c.event_id in seen or c.event_id in manifest.datasets[c.dataset].rejected:
-            continue
-        seen.add(c.event_id)
-        version = (c.event_time, c.source_position)
-        if (c.dataset, c.key) in current and version <= current[(c.dataset, c.key)]:
-            late.add(c.event_id)
-        else:
-            current[(c.dataset, c.key)] = version
-    return late
-
-
-def split_originals(dataset: str, after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, str | None]]]:
-    """The clean record without the hub's ``original_*`` fields, and those fields as the manifest lists them."""
-    record = dict(after)
-    originals: dict[str, dict[str, str | None]] = {}
-    for path, name, field_name in original_code_fields(dataset):
-        value = record.pop(field_name)
-        if value is not None:
-            originals.setdefault(path or ".", {})[name] = value
-    for path, by_field in originals.items():  # a mapped pair lists both codes, the ward possibly null
-        for p, name, _ in original_code_fields(dataset):
-            if (p or ".") == path:
-                by_field.setdefault(name, None)
-    return record, originals
-
-
-@dataclass
-class CleanView:
-    """What the clean topics hold, per dataset."""
-
-    events: dict[str, list[tuple[str, dict[str, Any], bool]]] = field(default_factory=dict)
-    """Dataset → [(event id, decoded envelope, late)] in topic order."""
-    values: dict[str, set[bytes]] = field(default_factory=lambda: defaultdict(set))
-    """Event id → the message values carrying it."""
-
-    def ids(self, dataset: str) -> list[str]:
-        return [e for e, _, _ in self.events.get(dataset, [])]
-
-    def current_state(self, dataset: str) -> dict[str, dict[str, Any]]:
-        """Key → clean record of the last non-late event of each key (deleted keys absent)."""
-        state: dict[str, dict[str, Any] | None] = {}
-        for _, envelope, late in self.events.get(dataset, []):
-            if not late:
-                after = envelope["after"]
-                state[envelope["key"]] = None if after is None else split_originals(dataset, after)[0]
-        return {k: v for k, v in state.items() if v is not None}
-
-
-def read_clean(kafka: KafkaSettings, catalogue: Catalogue, namespace: str) -> CleanView:
-    cache = wire.SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers).schema)
-    view = CleanView()
-    for dataset in catalogue:
-        rows = []
-        for m in read_topic(kafka.bootstrap_servers, dataset.topics(namespace).clean):
-            _, envelope = cache.decode(m.value)
-            rows.append((envelope["event_id"], envelope, m.headers.get("late") == b"1"))
-            view.values[envelope["event_id"]].add(m.value or b"")
-        view.events[dataset.name] = rows
-    return view
-
-
-def read_dead_letters(kafka: KafkaSettings, catalogue: Catalogue, namespace: str) -> dict[str, list[tuple[Message, DeadLetterHeaders]]]:
-    return {d.name: [(m, DeadLetterHeaders.parse(m.headers.items()))
-                     for m in read_topic(kafka.bootstrap_servers, d.topics(namespace).dlq)] for d in catalogue}
-
-
-def simulate(seed: int) -> tuple[list[Change], list[Change], Manifest]:
-    """The citizens' changes, the others' (each in simulator order), and the manifest of that delivery order."""
-    changes = list(MinistriesSimulator(seed, dirt=0.2).changes(EVENTS))
-    citizens = [c for c in changes if c.dataset == CITIZEN]
-    others = [c for c in changes if c.dataset != CITIZEN]
-    return citizens, others, build_manifest(citizens + others)
+GOLDEN_TIMEOUT_S = 180.0
+"""How long the golden topics may take to reach the manifest once the clean topics are complete."""
 
 
 def run_two_phases(kafka: KafkaSettings, hub: HubSettings, catalogue: Catalogue, publisher: RawPublisher,
                    citizens: list[Change], others: list[Change], manifest: Manifest,
-                   kill_at: float | None = None) -> int:
+                   kill_at: float | None = None, golden: GoldenState | None = None,
+                   expected: Records | None = None) -> tuple[int, Records]:
     """Publish, run the worker until every event is accounted for; with ``kill_at`` (a share of each phase's
-    output), SIGKILL the worker once per phase at that point and start another. Returns the number of kills."""
+    output), SIGKILL the worker once per phase at that point and start another. With ``golden``, keep the
+    worker running until its golden topics say ``expected`` (or :data:`GOLDEN_TIMEOUT_S` passed). Returns the
+    number of kills and the golden records read last (empty without ``golden``)."""
     others_names = sorted({c.dataset for c in others})
     kills = 0
     phases = [([c for c in citizens], [CITIZEN]), (others, others_names)]
@@ -249,11 +59,26 @@ def run_two_phases(kafka: KafkaSettings, hub: HubSettings, catalogue: Catalogue,
                 worker = worker_cm.__enter__()
             wait_for(lambda: processed(kafka, catalogue, hub.namespace, manifest.datasets) >= target,
                      lambda: worker.poll() is None)
+        final: Records = {}
+        if golden is not None:
+            final = golden.settle(expected or {}, lambda: worker.poll() is None, GOLDEN_TIMEOUT_S)
         time.sleep(3)  # anything extra would show up now
         assert worker.poll() is None
     finally:
         worker_cm.__exit__(None, None, None)
-    return kills
+    return kills, final
+
+
+def record_of(change: Change) -> dict[str, Any]:
+    """The record of a change that has one (not a delete)."""
+    assert change.record is not None
+    return change.record
+
+
+def golden_reader(kafka: KafkaSettings, namespace: str) -> GoldenState:
+    """A reader of the golden topics (created first: a reader assigned to a missing topic gets nothing)."""
+    ensure_topics(kafka, golden_topics_to_create(namespace))
+    return GoldenState(kafka, namespace, KafkaSchemaStore(kafka.bootstrap_servers))
 
 
 # --- the tests ----------------------------------------------------------------------------------------
@@ -263,11 +88,15 @@ def test_simulated_ministries_end_to_end(kafka: KafkaSettings, hub_settings: Hub
     ensure_topics(kafka, hub_topics(catalogue, ns))
     citizens, others, manifest = simulate(seed=5)
     changes = citizens + others
+    run = Run.of(catalogue, changes, manifest)
     publisher = RawPublisher(kafka, ns, catalogue)
+    golden = golden_reader(kafka, ns)
     try:
-        run_two_phases(kafka, hub_settings, catalogue, publisher, citizens, others, manifest)
+        _, final = run_two_phases(kafka, hub_settings, catalogue, publisher, citizens, others, manifest,
+                                  golden=golden, expected=run.expected)
     finally:
         publisher.close()
+        golden.close()
     clean = read_clean(kafka, catalogue, ns)
     letters = read_dead_letters(kafka, catalogue, ns)
     by_id = {c.event_id: c for c in changes}
@@ -282,13 +111,13 @@ def test_simulated_ministries_end_to_end(kafka: KafkaSettings, hub_settings: Hub
     assert {d: {h.event_id: h.reason for _, h in rows} for d, rows in letters.items()} == \
         {d: t.rejected for d, t in manifest.datasets.items()}
     assert sum(len(rows) for rows in letters.values()) == sum(len(t.rejected) for t in manifest.datasets.values())
-    for name, rows in letters.items():
+    for name, dead in letters.items():
         raw_topic = catalogue.get(name).topics(ns).raw
-        assert [(m.value, h.source_topic, m.key) for m, h in rows] == \
-            [(publisher.sent[h.event_id or ""], raw_topic, by_id[h.event_id or ""].key.encode()) for _, h in rows]
-        assert [sorted(m.headers) for m, _ in rows] == [sorted(HEADERS)] * len(rows)
-        assert [(h.source_partition, h.source_offset >= 0, h.rejected_at_ms > 0, h.field != "") for _, h in rows] == \
-            [(m.partition, True, True, True) for m, _ in rows]
+        assert [(m.value, h.source_topic, m.key) for m, h in dead] == \
+            [(publisher.sent[h.event_id or ""], raw_topic, by_id[h.event_id or ""].key.encode()) for _, h in dead]
+        assert [sorted(m.headers) for m, _ in dead] == [sorted(HEADERS)] * len(dead)
+        assert [(h.source_partition, h.source_offset >= 0, h.rejected_at_ms > 0, h.field != "") for _, h in dead] == \
+            [(m.partition, True, True, True) for m, _ in dead]
     assert Counter(h.reason for rows in letters.values() for _, h in rows).keys() == {
         "required_missing", "cccd_inconsistent", "mst_check_digit", "date_impossible", "death_before_birth"}
 
@@ -300,29 +129,37 @@ def test_simulated_ministries_end_to_end(kafka: KafkaSettings, hub_settings: Hub
                    None if env["after"] is None else split_originals(name, env["after"])[0], is_late)
                for e, env, is_late in rows}
         want = {e: (by_id[e].op, by_id[e].key, by_id[e].event_time, by_id[e].source_position,
-                    None if by_id[e].record is None else clean_record(name, by_id[e].record).record, e in late)
+                    None if by_id[e].record is None else clean_record(name, record_of(by_id[e])).record, e in late)
                 for e in accepted[name]}
         assert got == want
         assert clean.current_state(name) == manifest.datasets[name].state
         originals = {e: split_originals(name, env["after"])[1] for e, env, _ in rows if env["after"] is not None}
         assert {e: o for e, o in originals.items() if o} == manifest.datasets[name].original_admin_codes
         assert {e: env["after"] for e, env, _ in rows if env["after"] is not None} == \
-            {e: with_original_codes(name, clean_record(name, by_id[e].record)) for e, env, _ in rows
+            {e: with_original_codes(name, clean_record(name, record_of(by_id[e]))) for e, env, _ in rows
              if env["after"] is not None}
     assert late != set()
 
+    # The golden records merged from the clean topics equal the manifest's, attribute by attribute.
+    run.check(final)
 
-def test_sigkill_mid_run_leaves_the_same_clean_event_ids(kafka: KafkaSettings, hub_settings: HubSettings) -> None:
+
+def test_sigkill_mid_run_leaves_the_same_clean_event_ids_and_golden_records(kafka: KafkaSettings,
+                                                                              hub_settings: HubSettings) -> None:
     catalogue = load_catalogue()
     ns = hub_settings.namespace
     ensure_topics(kafka, hub_topics(catalogue, ns))
     citizens, others, manifest = simulate(seed=6)
     changes = citizens + others
+    run = Run.of(catalogue, changes, manifest)
     publisher = RawPublisher(kafka, ns, catalogue)
+    golden = golden_reader(kafka, ns)
     try:
-        kills = run_two_phases(kafka, hub_settings, catalogue, publisher, citizens, others, manifest, kill_at=0.5)
+        kills, final = run_two_phases(kafka, hub_settings, catalogue, publisher, citizens, others, manifest,
+                                      kill_at=0.5, golden=golden, expected=run.expected)
     finally:
         publisher.close()
+        golden.close()
     clean = read_clean(kafka, catalogue, ns)
     letters = read_dead_letters(kafka, catalogue, ns)
     accepted = {d: {c.event_id for c in changes if c.dataset == d} - set(manifest.datasets[d].rejected)
@@ -337,3 +174,4 @@ def test_sigkill_mid_run_leaves_the_same_clean_event_ids(kafka: KafkaSettings, h
     copies = {d: sum(n - 1 for n in Counter(clean.ids(d)).values()) for d in accepted}
     print(f"clean-topic copies after {kills} SIGKILLs: {copies}")
     assert [e for e, values in clean.values.items() if len(values) != 1] == []
+    run.check(final)
