@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sinks.dead_letters import DeadLetter
+from sinks.encoded import EncodedRun
 from sinks.rows import Located
 from sinks.targets import Target
 
@@ -14,7 +15,7 @@ class BatchWriter(Protocol):
     def ensure_tables(self) -> None:
         """Create the tables of every target (:func:`sinks.targets.all_targets`) if missing."""
 
-    def write(self, table: Target, events: Sequence[Located], token: str,
+    def write(self, table: Target, events: Sequence[Located] | EncodedRun, token: str,
               writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
         """Insert ``events`` atomically; a second call with the same ``token`` inserts nothing.
         ``writer_schemas`` are the schemas the values were written with (schema evolution)."""

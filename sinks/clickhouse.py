@@ -10,22 +10,30 @@ either). The history table's highest stored offset is the sink's recovery point.
 
 from __future__ import annotations
 
+import io
+import logging
 import threading
 from collections.abc import Sequence
 from typing import Any
 
+import fastavro
 from clickhouse_connect.driver.client import Client
 
 from hub.catalogue import Catalogue, Dataset
 from hub.errors import ClickHouseError
+from hub.wire import without_time_types
 from sinks.ddl import (Column, add_columns, create_current_table, create_current_view, create_history_table,
                        current_table, current_view, history_columns, history_table, value_columns)
 from hub.probe_marks import LANDINGS_TABLE, is_canary
 from sinks import dead_letters
 from sinks.dead_letters import DeadLetter
+from sinks.encoded import EncodedRun, Unsupported, container, container_header, create_staging, fingerprint, staging_table
 from sinks.rows import Located, to_columns
 from sinks.statistics import statistics_views
 from sinks.targets import Shape, Target, all_targets, as_target
+
+
+log = logging.getLogger("hub.sink")
 
 
 class ClickHouseWriter:
@@ -37,6 +45,7 @@ class ClickHouseWriter:
         self.catalogue = catalogue
         self.lock = threading.RLock()
         self._table_columns: dict[str, set[str]] = {}
+        self._staged: dict[str, bytes] = {}  # writer-schema fingerprint → container header, staging created
 
     def _run(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
@@ -86,18 +95,22 @@ class ClickHouseWriter:
             for statement in create_current_view(self.database, target, all_columns):
                 self._run(f"re-creating {current_view(target)}", self.client.command, statement)
 
-    def write(self, table: Target | Dataset, events: Sequence[Located], token: str,
+    def write(self, table: Target | Dataset, events: Sequence[Located] | EncodedRun, token: str,
               writer_schemas: Sequence[dict[str, Any]] = ()) -> None:
         """Insert ``events`` into the target's history table (and through its view, the current table),
         once per ``token``.
 
-        ``writer_schemas`` are the schemas the values were written with; columns they add to the hub's
-        are added to the tables first."""
+        ``writer_schemas`` are the schemas the values were written with (for an :class:`EncodedRun`, exactly
+        its one schema); columns they add to the hub's are added to the tables first."""
         target = as_target(table)
         columns = _union([value_columns(target, target.value_schema),
                           *(value_columns(target, s) for s in writer_schemas)])
         if any(c.name not in self._existing(history_table(target)) for c in columns):
             self._evolve(target, columns)
+        if isinstance(events, EncodedRun):
+            events = self._write_encoded(target, events, token, writer_schemas[0])
+            if not events:
+                return
         canaries = [e for e in events if is_canary(e.event)] if target.shape is Shape.CHANGES else []
         if canaries:  # the monitor's probe events: kept out of analyst tables
             events = [e for e in events if not is_canary(e.event)]
@@ -116,6 +129,26 @@ class ClickHouseWriter:
                   column_oriented=True, settings={"insert_deduplication_token": token,
                                                   "deduplicate_blocks_in_dependent_materialized_views": 1})
 
+    def _write_encoded(self, target: Target, run: EncodedRun, token: str, schema: dict[str, Any]) -> list[Located]:
+        """Insert ``run`` through ClickHouse's Avro input (:mod:`sinks.encoded`); returns nothing when it
+        landed, or the run decoded in Python when ClickHouse cannot stage the schema or refused the data
+        (a corrupt body: the Python path skips it). An unreachable server fails the Python path too."""
+        key = f"{target.table_stem}/{fingerprint(schema)}"
+        try:
+            if key not in self._staged:
+                for statement in create_staging(self.database, target, schema, value_columns(target, schema)):
+                    self._run(f"creating the Avro staging of {target.name}", self.client.command, statement)
+                self._staged[key] = container_header(schema)
+            self._run(f"Avro insert into {history_table(target)}", self.client.raw_insert,
+                      f"`{self.database}`.`{staging_table(target, schema)}`", insert_block=container(self._staged[key], run),
+                      fmt="Avro", settings={"insert_deduplication_token": token,
+                                            "deduplicate_blocks_in_dependent_materialized_views": 1})
+            return []
+        except (Unsupported, ClickHouseError) as exc:
+            log.warning("Avro insert of %s[%d] not possible (%s); decoding in Python", run.topic, run.partition,
+                        type(exc).__name__)
+            return _decoded(run, schema)
+
     def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
         self._run(f"insert into {dead_letters.TABLE}", self.client.insert, f"{self.database}.{dead_letters.TABLE}",
                   dead_letters.columns_of(letters), column_names=[n for n, _ in dead_letters.COLUMNS],
@@ -133,6 +166,23 @@ class ClickHouseWriter:
 
     def raw_query(self, sql: str, fmt: str, parameters: dict[str, Any] | None = None) -> bytes:
         return self._run("query", self.client.raw_query, sql, parameters=parameters, fmt=fmt)  # type: ignore[no-any-return]
+
+
+def _decoded(run: EncodedRun, schema: dict[str, Any]) -> list[Located]:
+    """``run`` decoded with fastavro (times as ints, like the sink's schema cache); undecodable bodies are
+    skipped with their offsets logged, never their bytes."""
+    parsed = fastavro.parse_schema(without_time_types(schema))
+    found = []
+    for offset, body in zip(run.offsets, run.bodies):
+        try:
+            event = fastavro.schemaless_reader(io.BytesIO(body), parsed, None)
+        except Exception:  # fastavro raises many types on corrupt input
+            event = None
+        if isinstance(event, dict):
+            found.append(Located(run.topic, run.partition, offset, event))
+        else:
+            log.warning("undecodable %s[%d]@%d: avro_decode", run.topic, run.partition, offset)
+    return found
 
 
 def _union(column_lists: Sequence[Sequence[Column]]) -> list[Column]:

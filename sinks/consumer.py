@@ -5,6 +5,11 @@ deduplication token ``<topic>/<partition>/<first>-<last>``; offsets are committe
 succeeded; and on every partition assignment the consumer starts after the highest offset already stored
 in ClickHouse, so a crash between insert and commit neither loses nor doubles a row.
 
+Pipelining: one insert thread inserts a batch while the consumer fetches and decodes the next (the
+embedded engine and the HTTP client spend much of an insert outside the GIL). Batches land in order and
+each is committed after its insert; before partitions move (revoke, assign) the running insert is awaited,
+so the next owner's resume point includes it.
+
 Backpressure: when ClickHouse refuses an insert, the sink pauses its partitions (so nothing more is
 fetched and memory stays at one batch), keeps polling so it stays in the group, retries the same batch
 with exponential backoff, and resumes when the insert succeeds. If its partitions are revoked meanwhile,
@@ -18,6 +23,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -27,10 +33,11 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from hub.catalogue import Catalogue
 from hub.errors import ClickHouseError, KafkaError, WireFormatError
 from hub.settings import SinkSettings
-from hub.wire import SchemaCache
+from hub.wire import HEADER_SIZE, SchemaCache, unframe
 from sinks.backoff import Backoff
 from sinks.base import BatchWriter
 from sinks.dead_letters import DeadLetter, decode_headers
+from sinks.encoded import EncodedRun
 from sinks.rows import Located
 from sinks.targets import Target, dlq_topics, topic_targets
 
@@ -44,6 +51,37 @@ class SinkStats:
     retries: int = 0
     abandoned_batches: int = 0
     undecodable: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Write:
+    topic: str
+    count: int
+    write: Callable[[], None]
+
+
+@dataclass
+class _Batch:
+    """One consumed batch: a write per partition's offset range, the offsets to commit after them."""
+
+    writes: list[_Write]
+    commits: list[TopicPartition]
+    generation: int
+    future: Future[tuple[list[float], ClickHouseError | None]] | None = None
+
+
+def _insert_all(writes: Sequence[_Write]) -> tuple[list[float], ClickHouseError | None]:
+    """Run on the insert thread: the writes in order until one fails with a :class:`ClickHouseError`.
+    Returns the seconds of each one that landed, and the error that stopped the rest."""
+    done: list[float] = []
+    for write in writes:
+        started = time.perf_counter()
+        try:
+            write.write()
+        except ClickHouseError as exc:
+            return done, exc
+        done.append(time.perf_counter() - started)
+    return done, None
 
 
 def _offset(msg: Message) -> int:
@@ -70,6 +108,9 @@ class KafkaSink:
         self._by_topic: dict[str, Target] = {**topic_targets(catalogue, namespace), **dlq}
         self._dlq_topics = set(dlq)
         self.stats = SinkStats()
+        # One insert thread: batches land in order, and the next batch is decoded meanwhile.
+        self._inserts = ThreadPoolExecutor(1, thread_name_prefix="sink-insert")
+        self._pending: _Batch | None = None
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
             "auto.offset.reset": "earliest", "isolation.level": "read_committed",
@@ -81,6 +122,7 @@ class KafkaSink:
         })
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._settle()  # the stored offsets must include the insert still running
         committed = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(partitions, timeout=30)}
         stored: dict[str, dict[int, int]] = {}
         for tp in partitions:
@@ -97,27 +139,44 @@ class KafkaSink:
         consumer.assign(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._settle()
         self._generation += 1
 
     def subscribe(self) -> None:
         self._consumer.subscribe(list(self._by_topic), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def poll_batch(self) -> int:
-        """Consume one bounded batch, insert it, commit it. Returns the number of rows inserted."""
+        """Consume one bounded batch and start inserting it; finish (insert, then commit) the batch before it.
+
+        Returns the number of rows that landed during this call (the previous batch's). Decoding a batch
+        overlaps the previous batch's insert, which runs on the sink's insert thread; offsets are committed
+        only after their insert finished, in order."""
         try:
             messages = self._consumer.consume(self._settings.batch_size, self._settings.batch_timeout_s)
         except KafkaException as exc:
             raise KafkaError(f"consume failed: {exc}") from exc
-        if not messages:
-            return 0
+        batch = self._batch(messages) if messages else None
+        landed = self._finish()
+        if batch is not None and batch.writes:
+            batch.future = self._inserts.submit(_insert_all, batch.writes)
+            self._pending = batch
+        elif batch is not None and batch.commits:
+            self._consumer.commit(offsets=batch.commits, asynchronous=False)
+        return landed
+
+    def flush(self) -> int:
+        """Finish the batch being inserted (insert, then commit); returns its rows."""
+        return self._finish()
+
+    def _batch(self, messages: list[Message]) -> _Batch:
+        """Decode ``messages`` into one deduplicated write per partition's offset range (pure but for decoding)."""
         groups: dict[tuple[str, int], list[Message]] = defaultdict(list)
         for msg in messages:
             if msg.error():
                 log.warning("consumer error: %s", msg.error())
                 continue
             groups[(str(msg.topic()), int(msg.partition() or 0))].append(msg)
-        generation = self._generation
-        inserted = 0
+        writes: list[_Write] = []
         for (topic, partition), msgs in groups.items():
             token = f"{topic}/{partition}/{_offset(msgs[0])}-{_offset(msgs[-1])}"
             if topic in self._dlq_topics:
@@ -129,38 +188,64 @@ class KafkaSink:
                 dataset, located, schemas = self._prepare(self._by_topic[topic], topic, partition, msgs)
                 write = partial(self._writer.write, dataset, located, token, schemas)
                 count = len(located)
+            if count:
+                writes.append(_Write(topic, count, write))
+        commits = [TopicPartition(topic, partition, _offset(msgs[-1]) + 1) for (topic, partition), msgs in groups.items()]
+        return _Batch(writes, commits, self._generation)
+
+    def _finish(self) -> int:
+        """Wait for the pending batch's insert; retry what failed with backoff; commit. Returns its rows."""
+        batch, self._pending = self._pending, None
+        if batch is None or batch.future is None:
+            return 0
+        done, failed = batch.future.result()  # anything but a ClickHouseError propagates: the sink stops uncommitted
+        for write, seconds in zip(batch.writes, done):
+            if self._on_insert is not None:
+                self._on_insert(write.topic, write.count, seconds)
+        for index, write in enumerate(batch.writes[len(done):]):
             started = time.perf_counter()
-            if count and not self._write_with_backoff(write, generation):
+            if not self._write_with_backoff(write.write, batch.generation, failed if index == 0 else None):
                 self.stats.abandoned_batches += 1
                 return 0
-            if count and self._on_insert is not None:
-                self._on_insert(topic, count, time.perf_counter() - started)
-            inserted += count
-        commits = [TopicPartition(topic, partition, _offset(msgs[-1]) + 1) for (topic, partition), msgs in groups.items()]
-        if commits:
-            self._consumer.commit(offsets=commits, asynchronous=False)
-        self.stats.rows += inserted
+            if self._on_insert is not None:
+                self._on_insert(write.topic, write.count, time.perf_counter() - started)
+        if self._generation == batch.generation:
+            self._consumer.commit(offsets=batch.commits, asynchronous=False)
+        # else: the partitions moved on after this batch was consumed; its rows are stored, and whoever owns
+        # them now resumes after the highest stored offset.
+        rows = sum(w.count for w in batch.writes)
+        self.stats.rows += rows
         self.stats.batches += 1
-        return inserted
+        return rows
 
-    def _write_with_backoff(self, write: Callable[[], None], generation: int) -> bool:
-        """Write until it succeeds (True), or the partitions were revoked or the sink stops (False)."""
+    def _settle(self) -> None:
+        """Wait until the pending insert has finished, whatever its outcome (before partitions move)."""
+        if self._pending is not None and self._pending.future is not None:
+            wait([self._pending.future])
+
+    def _write_with_backoff(self, write: Callable[[], None], generation: int,
+                            failed: ClickHouseError | None = None) -> bool:
+        """Write until it succeeds (True), or the partitions were revoked or the sink stops (False).
+        ``failed``: the first attempt was already made, and failed so."""
         attempt = 0
         paused: list[TopicPartition] = []
         try:
             while True:
-                try:
-                    write()
-                    return True
-                except ClickHouseError as exc:
-                    attempt += 1
-                    self.stats.retries += 1
-                    delay = self._backoff.delay(attempt)
-                    log.warning("ClickHouse insert failed (attempt %d), retrying in %.1fs: %s", attempt, delay,
-                                str(exc)[:200])
-                    if not paused:
-                        paused = self._consumer.assignment()
-                        self._consumer.pause(paused)
+                if failed is None:
+                    try:
+                        write()
+                        return True
+                    except ClickHouseError as exc:
+                        failed = exc
+                attempt += 1
+                self.stats.retries += 1
+                delay = self._backoff.delay(attempt)
+                log.warning("ClickHouse insert failed (attempt %d), retrying in %.1fs: %s", attempt, delay,
+                            str(failed)[:200])
+                failed = None
+                if not paused:
+                    paused = self._consumer.assignment()
+                    self._consumer.pause(paused)
                 deadline = time.monotonic() + delay
                 while time.monotonic() < deadline:
                     # Paused: consume() returns nothing, but serves the group so we keep our partitions.
@@ -174,20 +259,41 @@ class KafkaSink:
                 self._consumer.resume([tp for tp in paused if tp in self._consumer.assignment()])
 
     def _prepare(self, dataset: Target, topic: str, partition: int,
-                 msgs: Sequence[Message]) -> tuple[Target, list[Located], list[dict[str, Any]]]:
+                 msgs: Sequence[Message]) -> tuple[Target, list[Located] | EncodedRun, list[dict[str, Any]]]:
+        """The partition's messages for the writer: still encoded when one schema wrote them all (ClickHouse
+        decodes them, :mod:`sinks.encoded`), else decoded here. Bad frames are counted and skipped."""
+        framed: list[tuple[int, int, bytes]] = []  # (offset, schema id, body)
+        schemas: dict[int, dict[str, Any] | None] = {}
+        for msg in msgs:
+            value = msg.value()
+            try:
+                schema_id, _ = unframe(value)
+                if schema_id not in schemas:
+                    schemas[schema_id] = self._schemas.schema(schema_id)
+            except WireFormatError as exc:
+                self._undecodable(topic, partition, _offset(msg), exc.code)
+                continue
+            framed.append((_offset(msg), schema_id, value[HEADER_SIZE:]))  # type: ignore[index]
+        if len(schemas) == 1:
+            ((schema_id, schema),) = schemas.items()
+            assert schema is not None
+            run = EncodedRun(topic, partition, schema_id, [o for o, _, _ in framed], [b for _, _, b in framed])
+            return dataset, run, [schema]
         located: list[Located] = []
-        schema_ids: set[int] = set()
         for msg in msgs:
             try:
-                schema_id, event = self._schemas.decode(msg.value())
+                _, event = self._schemas.decode(msg.value())
             except WireFormatError as exc:
-                # Offsets and reason code only: the payload may carry personal data.
-                log.warning("undecodable %s[%d]@%d: %s", topic, partition, _offset(msg), exc.code)
-                self.stats.undecodable[exc.code] = self.stats.undecodable.get(exc.code, 0) + 1
+                if exc.code == "avro_decode":
+                    self._undecodable(topic, partition, _offset(msg), exc.code)
                 continue
-            schema_ids.add(schema_id)
             located.append(Located(topic, partition, _offset(msg), event))
-        return dataset, located, [self._schemas.schema(i) for i in sorted(schema_ids)]
+        return dataset, located, [s for _, s in sorted(schemas.items()) if s is not None]
+
+    def _undecodable(self, topic: str, partition: int, offset: int, code: str) -> None:
+        # Offsets and reason code only: the payload may carry personal data.
+        log.warning("undecodable %s[%d]@%d: %s", topic, partition, offset, code)
+        self.stats.undecodable[code] = self.stats.undecodable.get(code, 0) + 1
 
     def run(self) -> None:
         """Consume until the stop event given at construction is set."""
@@ -199,4 +305,11 @@ class KafkaSink:
             self.close()
 
     def close(self) -> None:
-        self._consumer.close()
+        """Finish the pending batch (unless it failed: then it stays uncommitted) and leave the group."""
+        try:
+            self._finish()
+        except Exception as exc:  # the batch stays uncommitted; its owner reads it again
+            log.warning("closing with an unfinished batch: %s", type(exc).__name__)
+        finally:
+            self._inserts.shutdown(wait=True)
+            self._consumer.close()
