@@ -24,7 +24,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from producers.logical import json_default
+from producers.logical import LOGICAL, json_default
 from producers.validation import PRIMITIVES
 
 Write = Callable[[Any, list[bytes]], None]
@@ -75,6 +75,7 @@ class FastWriter:
 
     def __init__(self, schema: Any) -> None:
         self._named: dict[str, Write] = {}
+        self._unions: dict[Write, tuple[bytes | None, bytes, Write]] = {}  # writer -> (null tag, tag, inner)
         self._root = self._compile(schema, None)
 
     def write(self, value: Any) -> bytes | None:
@@ -132,6 +133,7 @@ class FastWriter:
             else:
                 out.append(tag)
                 inner(value, out)
+        self._unions[write_union] = (null_tag, tag, inner)
         return write_union
 
     def _record(self, schema: dict[str, Any], namespace: str | None, full: str) -> Write:
@@ -141,7 +143,7 @@ class FastWriter:
         for f in schema["fields"]:
             write = self._compile(f["type"], namespace)
             fields.append((f["name"], f["type"], write, self._default(f, write)))
-        return _record_writer(full, fields)
+        return _record_writer(full, fields, self._unions)
 
     @staticmethod
     def _default(field: dict[str, Any], write: Write) -> bytes | None:
@@ -159,31 +161,43 @@ class FastWriter:
 
 
 # -- records ---------------------------------------------------------------------------------------
-def _record_writer(full: str, fields: list[tuple[str, Any, Write, bytes | None]]) -> Write:
+def _record_writer(full: str, fields: list[tuple[str, Any, Write, bytes | None]],
+                   unions: dict[Write, tuple[bytes | None, bytes, Write]]) -> Write:
     """A record's writer as one generated function: per field, in order, a straight-line check and write.
 
-    Strings, ints/longs and enums — most fields — are written inline; other types call their compiled
-    writer. Generated rather than looped over because the per-field loop was a third of the fast path."""
-    env: dict[str, Any] = {"Bail": Bail, "ABSENT": _ABSENT, "SMALL": _SMALL, "varint": _varint}
-    lines = ["def write_record(value, out):", " if type(value) is not dict: raise Bail",
-             " append = out.append", " get = value.get", " found = 0"]
+    Strings, ints/longs, enums, dates, instants and nullable unions — most fields — are written inline;
+    other types call their compiled writer. Generated rather than looped over: the per-field loop and calls
+    were a third of the fast path."""
+    env: dict[str, Any] = {"Bail": Bail, "ABSENT": _ABSENT, "SMALL": _SMALL, "varint": _varint, "date": date,
+                           "datetime": datetime, "UTC": _UTC, "EPOCH": _EPOCH, "EPOCH_DAY": _EPOCH_DAY}
+    # Two variants: every field present (subscripts, the common case), and one filling in defaults, which
+    # the first hands over to, from the start of the record, when a field is absent.
+    every = ["def write_record(value, out):", " if type(value) is not dict: raise Bail", " mark = len(out)", " try:",
+             "  append = out.append"]
+    some = ["def write_some(value, out):", " append = out.append", " get = value.get", " found = 0"]
     for i, (name, schema, write, default) in enumerate(fields):
         env[f"W{i}"], env[f"D{i}"] = write, default
-        lines += [f" v = get({name!r}, ABSENT)", " if v is ABSENT:",
-                  f"  append(D{i})" if default is not None else "  raise Bail", " else:", "  found += 1"]
-        lines += ["  " + line for line in _inline(schema, i, env)]
-    lines.append(" if found != len(value): raise Bail  # unknown fields: the validator names them")
-    exec(compile("\n".join(lines), f"<avro writer {full}>", "exec"), env)  # noqa: S102 - our own source
+        writing = _inline(schema, i, env, unions)
+        every += [f"  v = value[{name!r}]", *["  " + line for line in writing]]
+        some += [f" v = get({name!r}, ABSENT)", " if v is ABSENT:",
+                 f"  append(D{i})" if default is not None else "  raise Bail", " else:", "  found += 1",
+                 *["  " + line for line in writing]]
+    every += [" except KeyError:", "  del out[mark:]", "  return write_some(value, out)",
+              f" if len(value) != {len(fields)}: raise Bail  # unknown fields: the validator names them"]
+    some.append(" if found != len(value): raise Bail")
+    source = "\n".join([*some, *every])
+    exec(compile(source, f"<avro writer {full}>", "exec"), env)  # noqa: S102 - our own source
     return env["write_record"]  # type: ignore[no-any-return]
 
 
 _WRITE_STRING = ["d = v.encode()", "n = len(d)", "append(SMALL[n] if n < 2048 else varint(n))", "append(d)"]
 
 
-def _inline(schema: Any, i: int, env: dict[str, Any]) -> list[str]:
+def _inline(schema: Any, i: int, env: dict[str, Any], unions: dict[Write, tuple[bytes | None, bytes, Write]],
+            ) -> list[str]:
     """Source lines writing field ``i`` (value ``v``): inline for common types, else a call of ``W<i>``."""
-    if isinstance(schema, dict) and "logicalType" not in schema and isinstance(schema["type"], str) \
-            and schema["type"] in ("string", "int", "long"):
+    if isinstance(schema, dict) and isinstance(schema["type"], str) and schema["type"] in ("string", "int", "long") \
+            and schema.get("logicalType") not in LOGICAL:  # no logical type the validator knows
         schema = schema["type"]
     if schema == "string":
         return ["if type(v) is not str: raise Bail", *_WRITE_STRING]
@@ -194,11 +208,25 @@ def _inline(schema: Any, i: int, env: dict[str, Any]) -> list[str]:
     if isinstance(schema, dict) and schema.get("type") == "enum" and "logicalType" not in schema:
         env[f"E{i}"] = {symbol: long_bytes(n) for n, symbol in enumerate(schema["symbols"])}
         return [f"t = E{i}.get(v) if type(v) is str else None", "if t is None: raise Bail", "append(t)"]
-    if isinstance(schema, list) and len(schema) == 2 and "null" in schema and "string" in schema:
-        env[f"N{i}"], env[f"S{i}"] = long_bytes(schema.index("null")), long_bytes(schema.index("string"))
-        return ["if v is None:", f" append(N{i})", "elif type(v) is str:", f" append(S{i})",
-                *[" " + line for line in _WRITE_STRING], "else:", " raise Bail"]
+    if isinstance(schema, dict) and schema.get("logicalType") in _INLINE_LOGICAL and \
+            schema["type"] == _INLINE_LOGICAL[schema["logicalType"]]:
+        if schema["logicalType"] == "date":  # a datetime is a date too, and one the validator refuses
+            return ["if type(v) is not date: raise Bail", "append(varint(v.toordinal() - EPOCH_DAY))"]
+        env[f"M{i}"] = [(0, _varint(0))]  # the previous instant's bytes: events of one millisecond share them
+        return ["if type(v) is not datetime or (v.tzinfo is not UTC and v.utcoffset() is None): raise Bail",
+                "dl = v - EPOCH", "n = (dl.days * 86400 + dl.seconds) * 1000 + dl.microseconds // 1000",
+                f"seen, d = M{i}[0]", "if seen != n:", " d = varint(n)", f" M{i}[0] = (n, d)", "append(d)"]
+    union = unions.get(env[f"W{i}"])
+    if union is not None and union[0] is not None and union[2] is not _bail:
+        env[f"N{i}"], env[f"T{i}"], env[f"I{i}"] = union
+        if isinstance(schema, list) and "string" in schema:
+            return ["if v is None:", f" append(N{i})", "elif type(v) is str:", f" append(T{i})",
+                    *[" " + line for line in _WRITE_STRING], "else:", " raise Bail"]
+        return ["if v is None:", f" append(N{i})", "else:", f" append(T{i})", f" I{i}(v, out)"]
     return [f"W{i}(v, out)"]
+
+
+_INLINE_LOGICAL = {"date": "int", "timestamp-millis": "long"}
 
 
 # -- primitives ------------------------------------------------------------------------------------

@@ -67,11 +67,11 @@ def _check_change(dataset: Dataset, op: str, key: str, record: dict[str, Any] | 
 
 
 def envelope(dataset: Dataset, op: str, key: str, record: dict[str, Any] | None, source: Source,
-             event_time: datetime | None = None, event_id: str | None = None,
+             event_time: datetime | str | int | None = None, event_id: str | None = None,
              now: datetime | None = None) -> dict[str, Any]:
     """The change envelope for one event, with the record validated and normalised (see
     :mod:`producers.validation`). ``record`` must be None exactly when ``op`` is ``d``; ``event_time``
-    must be timezone-aware. Raises :class:`hub.errors.ValidationError` (a ``RecordInvalid`` for the record)."""
+    must be timezone-aware (or an ISO-8601 string with an offset, or epoch milliseconds). Raises :class:`hub.errors.ValidationError` (a ``RecordInvalid`` for the record)."""
     _check_change(dataset, op, key, record)
     after = check(dataset, record) if record is not None else None
     now = now or datetime.now(timezone.utc)
@@ -101,25 +101,26 @@ class EventEncoder:
         if (first["name"], first["type"]) != ("event_id", "string"):  # the SDK reads ids back from the bytes
             raise ValueError(f"the envelope of {dataset.name} must start with the string field event_id")
         self.dataset = dataset
+        self._ministry = dataset.owner.code
         self._fast = FastWriter(dataset.envelope_schema)
 
     def encode(self, op: str, key: str, record: dict[str, Any] | None, system: str, position: int,
                event_time: datetime | None = None, event_id: str | None = None,
                now: datetime | None = None) -> tuple[str, bytes]:
         """(event id, Avro body without header) of one event. Raises like :func:`envelope`."""
-        dataset = self.dataset
-        _check_change(dataset, op, key, record)
         now = now or datetime.now(timezone.utc)
         event_id = event_id or new_event_id()
-        body = self._fast.write({
-            "event_id": event_id, "op": op, "key": key, "after": record,
-            "source": {"ministry": dataset.owner.code, "system": system, "position": position},
-            "event_time": now if event_time is None else event_time, "ingest_time": now})
-        if body is None:  # not already normal, or invalid: validate, normalise, report every bad field
-            event = envelope(dataset, op, key, record, Source(dataset.owner.code, system, position),
-                             event_time=event_time, event_id=event_id, now=now)
-            body = avro_body(dataset.parsed_envelope, event)
-        return event_id, body
+        if (op == "d") == (record is None) and key:  # the writer checks the types of op and key itself
+            body = self._fast.write({
+                "event_id": event_id, "op": op, "key": key, "after": record,
+                "source": {"ministry": self._ministry, "system": system, "position": position},
+                "event_time": now if event_time is None else event_time, "ingest_time": now})
+            if body is not None:
+                return event_id, body
+        # Not already normal, or invalid: validate, normalise, and report every bad field.
+        event = envelope(self.dataset, op, key, record, Source(self._ministry, system, position),
+                         event_time=event_time, event_id=event_id, now=now)
+        return event_id, avro_body(self.dataset.parsed_envelope, event)
 
 
 def _event_time(dataset: Dataset, value: Any) -> datetime:

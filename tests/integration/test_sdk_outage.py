@@ -96,8 +96,9 @@ def read_topic(bootstrap: str, topic: str, store: KafkaSchemaStore, partitions: 
                 _, event = cache.decode(msg.value())
                 assert msg.key() == event["key"].encode()
                 found.append((event["key"], event["event_id"]))
-            if msg.offset() is not None and msg.offset() + (msg.error() is None) >= ends[msg.partition()]:
-                done.add(msg.partition())
+            offset, partition = msg.offset(), msg.partition()
+            if offset is not None and partition is not None and offset + (msg.error() is None) >= ends[partition]:
+                done.add(partition)
     finally:
         consumer.close()
     return found

@@ -24,7 +24,7 @@ from hub.settings import KafkaSettings
 COUNT = 8_000
 PARTITIONS = 3
 
-Message = tuple[bytes | None, bytes | None, tuple[tuple[str, bytes], ...]]
+Message = tuple[bytes | None, bytes | None, tuple[tuple[str, str | bytes | None], ...]]
 
 
 def simulate(kafka: KafkaSettings, data_dir: Path, namespace: str, registry_topic: str,
@@ -49,7 +49,9 @@ def read_partitions(bootstrap: str, topic: str) -> dict[int, list[Message]]:
             while len(messages) < high - low:
                 for msg in consumer.consume(10_000, 1.0):
                     assert msg.error() is None, msg.error()
-                    messages.append((msg.key(), msg.value(), tuple(msg.headers() or ())))
+                    headers = msg.headers() or []
+                    assert isinstance(headers, list)
+                    messages.append((msg.key(), msg.value(), tuple(headers)))
             out[p] = messages
         return out
     finally:

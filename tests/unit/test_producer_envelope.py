@@ -59,6 +59,7 @@ def test_simulator_is_reproducible_and_valid() -> None:
     assert {c.op for c in first} == {"c", "u"}
     for change in first:
         envelope(CITIZEN, change.op, change.key, change.record, SOURCE)  # raises if invalid
+        assert change.record is not None
         assert change.key == change.record["cccd"] and len(change.key) == 12 and change.key.isdigit()
 
 

@@ -59,6 +59,7 @@ def spooled(spool_dir: Path) -> list[tuple[str, str, str]]:
     found = []
     for row in rows:
         event = fastavro.schemaless_reader(io.BytesIO(row.body), CITIZEN.parsed_envelope, None)
+        assert isinstance(event, dict)
         assert (row.event_id, row.key) == (event["event_id"], event["key"].encode())
         found.append((row.event_id, event["key"], row.reason.split(":")[0]))
     return found

@@ -267,7 +267,7 @@ def test_arrays_maps_unions_fixed_and_named_references() -> None:
 
 def test_json_defaults_become_python_values() -> None:
     normalised, errors = VALIDATOR.validate({"members": [], "code": "HN-01", "next": {"members": []}})
-    defaults = {"head": None, "labels": {}, "digest": b"\x00\x00\x00\x01",
+    defaults: dict[str, Any] = {"head": None, "labels": {}, "digest": b"\x00\x00\x00\x01",
                 "request_id": "00000000-0000-0000-0000-000000000000", "registered_on": date(2024, 10, 4),
                 "fee": Decimal("2.56"), "next": None}
     assert (errors, normalised) == ((), {"members": [], "code": "HN-01", **defaults,
