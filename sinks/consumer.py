@@ -263,7 +263,7 @@ class KafkaSink:
         """The partition's messages for the writer: still encoded when one schema wrote them all (ClickHouse
         decodes them, :mod:`sinks.encoded`), else decoded here. Bad frames are counted and skipped."""
         framed: list[tuple[int, int, bytes]] = []  # (offset, schema id, body)
-        schemas: dict[int, dict[str, Any] | None] = {}
+        schemas: dict[int, dict[str, Any]] = {}
         for msg in msgs:
             value = msg.value()
             try:
@@ -276,7 +276,6 @@ class KafkaSink:
             framed.append((_offset(msg), schema_id, value[HEADER_SIZE:]))  # type: ignore[index]
         if len(schemas) == 1:
             ((schema_id, schema),) = schemas.items()
-            assert schema is not None
             run = EncodedRun(topic, partition, schema_id, [o for o, _, _ in framed], [b for _, _, b in framed])
             return dataset, run, [schema]
         located: list[Located] = []
@@ -288,7 +287,7 @@ class KafkaSink:
                     self._undecodable(topic, partition, _offset(msg), exc.code)
                 continue
             located.append(Located(topic, partition, _offset(msg), event))
-        return dataset, located, [s for _, s in sorted(schemas.items()) if s is not None]
+        return dataset, located, [s for _, s in sorted(schemas.items())]
 
     def _undecodable(self, topic: str, partition: int, offset: int, code: str) -> None:
         # Offsets and reason code only: the payload may carry personal data.

@@ -165,6 +165,7 @@ def processed(kafka: KafkaSettings, catalogue: Catalogue, namespace: str, names:
                for t in (catalogue.get(n).topics(namespace).clean, catalogue.get(n).topics(namespace).dlq))
 
 
+@pytest.mark.timeout(max(600, EVENTS // 80))
 @pytest.mark.parametrize("count", [EVENTS])
 def test_simulated_run_lands_exactly_in_clickhouse(kafka: KafkaSettings, hub_settings: HubSettings, chdb_url: str,
                                                    database: str, count: int) -> None:
@@ -192,7 +193,7 @@ def test_simulated_run_lands_exactly_in_clickhouse(kafka: KafkaSettings, hub_set
             publisher.publish(phase)
             publisher.flush()
             target += sum(manifest.datasets[n].counts["distinct_events"] for n in names)
-            until(lambda: processed(kafka, catalogue, ns, sorted(manifest.datasets)) >= target, alive, 900,
+            until(lambda: processed(kafka, catalogue, ns, sorted(manifest.datasets)) >= target, alive, max(300, count / 100),
                   "the streams worker did not process every event")
         streamed = time.monotonic() - started
 
@@ -201,7 +202,7 @@ def test_simulated_run_lands_exactly_in_clickhouse(kafka: KafkaSettings, hub_set
         golden_counts = {e: len(manifest.golden[e]) for e in ENTITIES}
         until(lambda: tables.history_counts(catalogue) == want_history and tables.dead_letter_counts() == want_dead
               and {e: tables.final_count(current_table(golden_target(e))) for e in ENTITIES} == golden_counts,
-              alive, 600, "ClickHouse did not reach the manifest's counts")
+              alive, max(300, count / 200), "ClickHouse did not reach the manifest's counts")
         landed = time.monotonic() - started
         raw_counts = Counter(c.dataset for c in changes)
         want_quality = {n: (raw_counts[n], want_history[n], len(t.rejected)) for n, t in manifest.datasets.items()}
