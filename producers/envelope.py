@@ -105,7 +105,7 @@ class EventEncoder:
         self._fast = FastWriter(dataset.envelope_schema)
 
     def encode(self, op: str, key: str, record: dict[str, Any] | None, system: str, position: int,
-               event_time: datetime | None = None, event_id: str | None = None,
+               event_time: datetime | str | int | None = None, event_id: str | None = None,
                now: datetime | None = None) -> tuple[str, bytes]:
         """(event id, Avro body without header) of one event. Raises like :func:`envelope`."""
         now = now or datetime.now(timezone.utc)

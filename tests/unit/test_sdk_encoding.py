@@ -212,3 +212,45 @@ def test_new_event_ids_are_distinct_version_4_uuids() -> None:
     assert len(set(ids)) == len(ids)
     assert {(uuid.UUID(i).version, uuid.UUID(i).variant, str(uuid.UUID(i)) == i) for i in ids} == {
         (4, uuid.RFC_4122, True)}
+
+
+def test_the_event_encoder_writes_fastavros_bytes_for_every_dataset() -> None:
+    changes = list(MinistriesSimulator(seed=12, dirt=0.1).changes(3000))
+    encoders = {d.name: EventEncoder(d) for d in CATALOGUE}
+    got: list[bytes | str] = []
+    expected: list[bytes | str] = []
+    for i, c in enumerate(changes):
+        dataset = CATALOGUE.get(c.dataset)
+        try:
+            event = envelope(dataset, c.op, c.key, c.record, Source(dataset.owner.code, "sdk", i),
+                             event_time=c.event_time, event_id=c.event_id, now=NOW)
+        except ValidationError as exc:
+            expected.append(type(exc).__name__)
+        else:
+            expected.append(avro_body(dataset.parsed_envelope, event))
+        try:
+            got.append(encoders[c.dataset].encode(c.op, c.key, c.record, "sdk", i, c.event_time, c.event_id, NOW)[1])
+        except ValidationError as exc:
+            got.append(type(exc).__name__)
+    assert got == expected
+    assert sum(1 for e in expected if isinstance(e, bytes)) > 2500  # most events are valid: bytes compared
+
+
+@pytest.mark.parametrize(("op", "key", "record", "position", "field"), [
+    ("x", "k", citizen(), 1, "op"), (["c"], "k", citizen(), 1, "op"), ("d", "k", citizen(), 1, "after"),
+    ("c", "k", None, 1, "after"), ("c", "", citizen(), 1, "key"), ("c", 7, citizen(), 1, "key"),
+])
+def test_the_event_encoder_refuses_bad_changes_like_envelope(op: Any, key: Any, record: Any, position: int,
+                                                             field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        EventEncoder(CITIZEN).encode(op, key, record, "sdk", position)
+    assert caught.value.field == field
+
+
+def test_the_event_encoder_takes_odd_positions_and_times_through_the_reference_path() -> None:
+    encoder = EventEncoder(CITIZEN)
+    for position, when in ((2**63 - 1, NOW), (-5, "2026-01-01T00:00:00+07:00"), (0, 1_767_000_000_000)):
+        event = envelope(CITIZEN, "u", "k", citizen(), Source("BCA", "sdk", position), event_time=when,
+                         event_id="e", now=NOW)
+        assert encoder.encode("u", "k", citizen(), "sdk", position, when, "e", NOW) == (
+            "e", avro_body(CITIZEN.parsed_envelope, event))
