@@ -8,6 +8,7 @@ import threading
 
 from hub.catalogue import load_catalogue
 from hub.clickhouse import connect
+from hub.errors import KafkaError
 from hub.topics import ensure_topics
 from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, RegistrySettings, SinkSettings
 from hub.wire import SchemaCache
@@ -24,8 +25,12 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(name)s: %(message)s")
     hub, kafka, ch, sink_settings = HubSettings(), KafkaSettings(), ClickHouseSettings(), SinkSettings()
     catalogue = load_catalogue()
-    # The golden and quality topics are the stream processors' to create; the sink may start first.
-    ensure_topics(kafka, sink_topics(hub.namespace))
+    # The golden and quality topics are the stream processors' to create; the sink may start first. Where it
+    # may not create topics, it subscribes anyway and notices them once they exist.
+    try:
+        ensure_topics(kafka, sink_topics(hub.namespace))
+    except KafkaError as exc:
+        logging.getLogger("hub.sink").warning("cannot create the golden and quality topics: %s", exc)
     writer = ClickHouseWriter(connect(ch, hub), ch.database, catalogue)
     writer.ensure_tables()
     server = None
