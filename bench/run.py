@@ -56,6 +56,8 @@ class Options:
     fresh_seconds: int = 60
     partitions: int = 4
     profile_seconds: int = 30
+    produce_rounds: int = 3
+    """Bare and SDK producing alternate this many times; the report keeps each one's median round."""
     seed: int = 1
     out: Path = Path("benchmarks")
 
@@ -126,10 +128,13 @@ def _stages(external: KafkaSettings, tmp: Path, options: Options, store: KafkaSc
     dataset = catalogue.get("population.citizen")
     schema_id = store.register("bench.population.citizen.raw-value", dataset.envelope_schema)
     work = build(dataset, schema_id, options.stage_events)
-    results["bare_produce"] = stages.bare_produce(external, "bench.bare", work)
-    print(f"bare produce {results['bare_produce']}", flush=True)
     ensure_topics(external, [dataset.topics("benchsdk").raw])
-    results["sdk_produce"] = stages.sdk_produce(external, "benchsdk", catalogue, store, work)
+    bare, sdk = [], []
+    for _ in range(options.produce_rounds):  # alternated: this machine's speed drifts within minutes
+        bare.append(stages.bare_produce(external, "bench.bare", work))
+        sdk.append(stages.sdk_produce(external, "benchsdk", catalogue, store, work))
+    results["bare_produce"], results["sdk_produce"] = stages.median_round(bare), stages.median_round(sdk)
+    print(f"bare produce {results['bare_produce']}", flush=True)
     print(f"sdk produce {results['sdk_produce']}", flush=True)
     writer = stages.local_writer(tmp / "bench-chdb", "bench", catalogue)
     results["chdb_columnar_insert"] = stages.chdb_insert(writer, work, SchemaCache(store.schema))

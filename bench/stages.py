@@ -113,6 +113,12 @@ def sink_alone(kafka: KafkaSettings, namespace: str, catalogue: Catalogue, write
     return _rate(sink.stats.rows, seconds)
 
 
+def median_round(rounds: list[dict[str, float]]) -> dict[str, Any]:
+    """The round with the median rate, with every round's rate beside it."""
+    ordered = sorted(rounds, key=lambda r: r["per_second"])
+    return {**ordered[len(ordered) // 2], "rounds_per_second": [r["per_second"] for r in rounds]}
+
+
 def wait_for(what: Callable[[], int], target: int, timeout_s: float) -> float:
     start = time.perf_counter()
     while what() < target:

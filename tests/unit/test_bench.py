@@ -86,3 +86,12 @@ def test_the_report_marks_each_target_met_or_missed() -> None:
     assert "| peak RSS of sink, end ÷ half of the events | 1.3 | ≤ 1.1 | **missed** |" in text
     assert "- 50.0% send (aiokafka/producer/producer.py)" in text
     assert "Limiting stage: the stream processors" in text
+
+
+def test_the_median_round_keeps_every_round_beside_it() -> None:
+    from bench.stages import median_round
+
+    rounds = [{"events": 10, "seconds": 1.0, "per_second": 10.0}, {"events": 10, "seconds": 0.5, "per_second": 20.0},
+              {"events": 10, "seconds": 2.0, "per_second": 5.0}]
+    assert median_round(rounds) == {"events": 10, "seconds": 1.0, "per_second": 10.0,
+                                    "rounds_per_second": [10.0, 20.0, 5.0]}
