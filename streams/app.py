@@ -27,6 +27,7 @@ from hub.catalogue import Catalogue, Dataset
 from hub.settings import HubSettings, KafkaSettings, RegistrySettings
 from hub.wire import SchemaCache
 from registry.store import KafkaSchemaStore
+from streams import faust_fixes
 from streams.agent import CleaningAgent
 from streams.clean_schema import clean_envelope_schema, clean_subject
 from streams.processor import DatasetProcessor
@@ -71,6 +72,7 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
         broker_heartbeat_interval=2.0,
         stream_buffer_maxsize=20_000,
     )
+    faust_fixes.install(app)  # faust would commit offsets it skipped at a rebalance
     schema_store = KafkaSchemaStore(kafka.bootstrap_servers, registry.topic)
     schemas = SchemaCache(schema_store.schema)
     births = app.GlobalTable("citizen-births", key_type=bytes, value_type=bytes, partitions=kafka.partitions)

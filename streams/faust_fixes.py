@@ -1,0 +1,145 @@
+"""Fixes for faust-streaming 0.15's offset bookkeeping that otherwise lose events at a rebalance.
+
+faust reads each partition in its fetcher loop and remembers the last offset it handed to the agents (its
+"read offset"). When a message arrives more than one offset beyond it, faust assumes the offsets in between
+do not exist (transaction markers, compacted records) and records them as a *gap*, which it later commits as
+if processed. That guess is wrong at a rebalance: faust seeks every assigned partition back to its committed
+offset (once when recovery resumes the streams, again when the fetcher finds the flow stopped), and records
+fetched before a seek can still arrive after it. The jump they make is taken for a gap, the offsets in it are
+committed without ever reaching an agent, and what the fetcher delivers for them afterwards is dropped as
+"already read". The scaling test (one worker, then two, then one) lost golden contributions this way.
+
+A rebalance can also hang. faust stops the flow, clears the agents' queues and waits until every message
+taken from the fetcher is acknowledged. When two agents read the same topic (a raw topic feeds the cleaning
+agent and a quality observer), each message is delivered to both; if one agent processed it and the other
+takes it only after the flow stopped, the second skips it without acknowledging it, and faust waits for it
+forever; the group expels the worker.
+
+The hub's agent topics are written by idempotent, non-transactional producers and are never compacted, so a
+jump is always an artifact. :func:`install` therefore changes four things:
+
+* a jump is not recorded as a gap (it is logged, with topic, partition and offsets only);
+* the commit of a partition waits while its earliest acknowledged offset is past the committed one: the
+  messages in between have not been processed (faust would commit across a hole of exactly one offset);
+* a timer looks for partitions whose commit is held that way with nothing in flight below the hole, twice in
+  a row, and seeks them back to their committed offset, so the skipped messages are read again. Messages
+  after the hole are then processed a second time: at least once, as everywhere in the streams;
+* waiting for the unacknowledged messages at a rebalance ends once no acknowledgement has come for
+  :data:`STALL_S` seconds; those messages are not committed, so whoever owns their partition next reads
+  them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import faust
+from faust.transport.consumer import Consumer
+from faust.types import TP
+
+log = logging.getLogger("hub.streams.offsets")
+
+CHECK_EVERY_S = 2.0
+STALL_S = 5.0
+_INSTALLED = "_hub_offset_fixes"
+
+
+async def _add_no_gap(self: Consumer, tp: TP, offset_from: int, offset_to: int) -> None:
+    log.warning("offsets %d..%d of %s[%d] were skipped by the fetcher; they are not committed and will be read "
+                "again", offset_from, offset_to, tp.topic, tp.partition)
+
+
+def _wrap_new_offset(original: Any) -> Any:
+    def _new_offset(self: Consumer, tp: TP) -> int | None:
+        if hole(self._acked[tp], self._committed_offset[tp]) is not None:
+            return None
+        return original(self, tp)  # type: ignore[no-any-return]
+
+    return _new_offset
+
+
+async def _wait_empty_or_stalled(self: Consumer) -> None:
+    """faust's ``wait_empty``, ending when acknowledgements stop coming (see the module's docstring)."""
+    remaining, progress_at = len(self._unacked_messages), time.monotonic()
+    while not self.should_stop and self._unacked_messages:
+        await self.commit()
+        if not self._unacked_messages:
+            break
+        await self._wait_for_ack(timeout=1)
+        self._clean_unacked_messages()
+        if len(self._unacked_messages) < remaining:
+            remaining, progress_at = len(self._unacked_messages), time.monotonic()
+        elif time.monotonic() - progress_at >= STALL_S:
+            stuck = sorted({(m.tp.topic, m.tp.partition, m.offset) for m in self._unacked_messages})
+            log.warning("%d messages were taken from the fetcher but never acknowledged (first: %s); they are "
+                        "not committed and will be read again", len(stuck), stuck[:3])
+            self._unacked_messages.clear()
+            break
+    await self.commit_and_end_transactions()
+
+
+def hole(acked: list[int], committed: int | None) -> tuple[int, int] | None:
+    """The offsets ``[committed, first acknowledged)`` not yet processed, or None when the acknowledged
+    offsets start right at the committed one (or nothing is known)."""
+    if not acked or committed is None:
+        return None
+    first = min(acked)
+    return (committed, first) if first > committed else None
+
+
+class HoleWatch:
+    """Decides which partitions to seek back: those whose hole is the same at two checks in a row and has no
+    message in flight (taken from the fetcher, not yet acknowledged) inside it. Pure: fed by :func:`install`'s
+    timer."""
+
+    def __init__(self) -> None:
+        self._seen: dict[TP, tuple[int, int]] = {}
+
+    def check(self, holes: dict[TP, tuple[int, int]], in_flight: dict[TP, list[int]]) -> list[tuple[TP, int]]:
+        """``holes``: partition → (committed, first acknowledged); ``in_flight``: partition → offsets taken but
+        not acknowledged. Returns (partition, committed offset) to seek to."""
+        due: list[tuple[TP, int]] = []
+        current: dict[TP, tuple[int, int]] = {}
+        for tp, (committed, first) in holes.items():
+            if any(committed <= o < first for o in in_flight.get(tp, ())):
+                continue
+            if self._seen.get(tp) == (committed, first):
+                due.append((tp, committed))
+            else:
+                current[tp] = (committed, first)
+        self._seen = current
+        return due
+
+
+def install(app: faust.App, every_s: float = CHECK_EVERY_S) -> None:
+    """Patch faust's consumer class (once per process) and add the hole-watching timer to ``app``."""
+    if not getattr(Consumer, _INSTALLED, False):
+        Consumer._add_gap = _add_no_gap  # type: ignore[method-assign]
+        Consumer._new_offset = _wrap_new_offset(Consumer._new_offset)  # type: ignore[method-assign]
+        Consumer.wait_empty = _wait_empty_or_stalled  # type: ignore[method-assign]
+        setattr(Consumer, _INSTALLED, True)
+    watch = HoleWatch()
+
+    async def seek_back_skipped() -> None:
+        consumer = app.consumer
+        assigned = consumer.assignment()
+        holes = {}
+        for tp in list(consumer._acked):
+            found = hole(consumer._acked[tp], consumer._committed_offset.get(tp))
+            if found is not None and tp in assigned:
+                holes[tp] = found
+        if not holes:
+            watch.check({}, {})
+            return
+        in_flight: dict[TP, list[int]] = {}
+        for message in list(consumer._unacked_messages):
+            if not message.acked and message.tp in holes and message.generation_id == app.consumer_generation_id:
+                in_flight.setdefault(message.tp, []).append(message.offset)
+        for tp, offset in watch.check(holes, in_flight):
+            log.warning("reading %s[%d] again from its committed offset %d: the offsets before %d were never "
+                        "processed", tp.topic, tp.partition, offset, holes[tp][1])
+            await consumer.seek(tp, offset)
+
+    app.timer(every_s, name="hub_seek_back_skipped")(seek_back_skipped)
