@@ -18,7 +18,7 @@ variable                               default                     meaning
 ``HUB_CLICKHOUSE_DATABASE``            ``hub``                     database of the analyst tables
 ``HUB_REGISTRY_PORT``                  ``8081``                    schema registry REST API
 ``HUB_REGISTRY_TOPIC``                 ``_schemas``                compacted topic holding the schemas
-``HUB_SINK_BATCH_SIZE``                ``10000``                   max events per sink insert
+``HUB_SINK_BATCH_SIZE``                ``20000``                   max events per sink insert
 ``HUB_SINK_BATCH_TIMEOUT_S``           ``0.2``                     max wait to fill a sink batch
 =====================================  ==========================  ===============================
 """
@@ -115,7 +115,7 @@ class SinkSettings(BaseSettings):
 
     model_config = _config("HUB_SINK_")
 
-    batch_size: int = Field(default=10_000, ge=1)
+    batch_size: int = Field(default=20_000, ge=1)
     batch_timeout_s: float = Field(default=0.2, gt=0)
 
 
