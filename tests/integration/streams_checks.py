@@ -123,11 +123,13 @@ def read_topic(bootstrap: str, topic: str) -> list[Message]:
         consumer.close()
 
 
-def wait_for(done: Callable[[], bool], alive: Callable[[], bool], timeout_s: float = 180.0) -> None:
+def wait_for(done: Callable[[], bool], alive: Callable[[], bool], timeout_s: float = 180.0,
+             what: str = "the streams worker did not finish") -> None:
+    """Poll ``done`` every half second; fails with ``what`` after ``timeout_s``, at once if ``alive()`` is false."""
     deadline = time.monotonic() + timeout_s
     while not done():
         assert alive(), "the streams worker died; see streams.log in the test's data dir"
-        assert time.monotonic() < deadline, f"the streams worker did not finish within {timeout_s}s"
+        assert time.monotonic() < deadline, f"{what} within {timeout_s}s; see streams.log in the test's data dir"
         time.sleep(0.5)
 
 
