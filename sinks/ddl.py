@@ -72,8 +72,23 @@ def scalar_type(avro: Any) -> str:
         return nullable(inner) if "null" in avro else inner
     if isinstance(avro, str):
         return _PRIMITIVES.get(avro, "String")
-    logical = avro.get("logicalType")
     kind = avro["type"]
+    special = logical_type(avro)
+    if special is not None:
+        return special
+    if kind == "enum":
+        return "LowCardinality(String)"
+    if kind == "array":
+        return f"Array({scalar_type(avro['items'])})"
+    if kind == "map":
+        return f"Map(String, {scalar_type(avro['values'])})"
+    return scalar_type(kind)
+
+
+def logical_type(avro: dict[str, Any]) -> str | None:
+    """ClickHouse type of an Avro logical type or ``fixed`` (the same in the tables and in the sink's staging
+    decode, :mod:`sinks.encoded`), or None for any other type."""
+    logical = avro.get("logicalType")
     if logical == "date":
         return "Date32"
     if logical in ("timestamp-millis", "local-timestamp-millis"):
@@ -82,15 +97,9 @@ def scalar_type(avro: Any) -> str:
         return "DateTime64(6, 'UTC')"
     if logical == "decimal":
         return f"Decimal({avro['precision']}, {avro.get('scale', 0)})"
-    if kind == "enum":
-        return "LowCardinality(String)"
-    if kind == "fixed":
+    if avro["type"] == "fixed":
         return f"FixedString({avro['size']})"
-    if kind == "array":
-        return f"Array({scalar_type(avro['items'])})"
-    if kind == "map":
-        return f"Map(String, {scalar_type(avro['values'])})"
-    return scalar_type(kind)
+    return None
 
 
 def nullable(ch_type: str) -> str:

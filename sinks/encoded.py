@@ -29,7 +29,7 @@ from typing import Any
 import fastavro
 
 from hub.probe_marks import LANDINGS_TABLE, PROBE_SYSTEM
-from sinks.ddl import Column, history_table
+from sinks.ddl import Column, history_table, logical_type
 from sinks.targets import Shape, Target
 
 COORDINATES = ({"name": "_topic", "type": "string"}, {"name": "_partition", "type": "int"},
@@ -113,7 +113,7 @@ def staging_type(avro: Any, named: dict[str, Any] | None = None) -> str:
         if avro in named:
             return staging_type(named[avro], named)
         raise Unsupported(f"unknown type {avro!r}")
-    kind, logical = avro["type"], avro.get("logicalType")
+    kind = avro["type"]
     if kind in ("record", "enum", "fixed") and "name" in avro:
         named[avro["name"]] = avro
         if "namespace" in avro:
@@ -123,16 +123,9 @@ def staging_type(avro: Any, named: dict[str, Any] | None = None) -> str:
         return f"Tuple({fields})"
     if kind == "enum":
         return "String"
-    if logical == "date":
-        return "Date32"
-    if logical in ("timestamp-millis", "local-timestamp-millis"):
-        return "DateTime64(3, 'UTC')"
-    if logical in ("timestamp-micros", "local-timestamp-micros"):
-        return "DateTime64(6, 'UTC')"
-    if logical == "decimal":
-        return f"Decimal({avro['precision']}, {avro.get('scale', 0)})"
-    if kind == "fixed":
-        return f"FixedString({avro['size']})"
+    special = logical_type(avro)
+    if special is not None:
+        return special
     if kind == "array":
         return f"Array({staging_type(avro['items'], named)})"
     if kind == "map":
