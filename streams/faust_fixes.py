@@ -16,7 +16,7 @@ takes it only after the flow stopped, the second skips it without acknowledging 
 forever; the group expels the worker.
 
 The hub's agent topics are written by idempotent, non-transactional producers and are never compacted, so a
-jump is always an artifact. :func:`install` therefore changes four things:
+jump is always an artifact. :func:`install` therefore changes five things:
 
 * a jump is not recorded as a gap (it is logged, with topic, partition and offsets only);
 * the commit of a partition waits while its earliest acknowledged offset is past the committed one: the
@@ -24,6 +24,9 @@ jump is always an artifact. :func:`install` therefore changes four things:
 * a timer looks for partitions whose commit is held that way with nothing in flight below the hole, twice in
   a row, and seeks them back to their committed offset, so the skipped messages are read again. Messages
   after the hole are then processed a second time: at least once, as everywhere in the streams;
+* a partition without a committed offset is sought back to its first offset, which counts as committed:
+  faust's seek leaves such a partition where the fetcher was (skipped messages are never read again) and
+  its commit takes whatever run of acknowledged offsets comes first;
 * waiting for the unacknowledged messages at a rebalance ends once no acknowledgement has come for
   :data:`STALL_S` seconds; those messages are not committed, so whoever owns their partition next reads
   them again.
@@ -33,7 +36,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.transport.consumer import Consumer
@@ -80,6 +83,21 @@ async def _wait_empty_or_stalled(self: Consumer) -> None:
     await self.commit_and_end_transactions()
 
 
+def _wrap_perform_seek(original: Any) -> Any:
+    async def perform_seek(self: Consumer) -> None:
+        await original(self)
+        unknown = [tp for tp in self.assignment()
+                   if self.app.topics.acks_enabled_for(tp.topic) and self._committed_offset.get(tp) is None]
+        if unknown:
+            earliest = await self.earliest_offsets(*unknown)
+            for tp in unknown:
+                start = earliest.get(tp) or 0
+                await self.seek(tp, start)
+                self._committed_offset[tp] = start
+
+    return perform_seek
+
+
 def hole(acked: list[int], committed: int | None) -> tuple[int, int] | None:
     """The offsets ``[committed, first acknowledged)`` not yet processed, or None when the acknowledged
     offsets start right at the committed one (or nothing is known)."""
@@ -119,11 +137,12 @@ def install(app: faust.App, every_s: float = CHECK_EVERY_S) -> None:
         Consumer._add_gap = _add_no_gap  # type: ignore[method-assign]
         Consumer._new_offset = _wrap_new_offset(Consumer._new_offset)  # type: ignore[method-assign]
         Consumer.wait_empty = _wait_empty_or_stalled  # type: ignore[method-assign]
+        Consumer.perform_seek = _wrap_perform_seek(Consumer.perform_seek)  # type: ignore[method-assign]
         setattr(Consumer, _INSTALLED, True)
     watch = HoleWatch()
 
     async def seek_back_skipped() -> None:
-        consumer = app.consumer
+        consumer = cast(Consumer, app.consumer)
         assigned = consumer.assignment()
         holes = {}
         for tp in list(consumer._acked):
