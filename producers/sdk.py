@@ -179,8 +179,6 @@ class HubProducer:
         refuses the message outright (e.g. larger than the broker accepts)."""
         with self._lock:
             route = self._routes.get(dataset_name) or self._route(dataset_name)
-            position = position if position is not None else next(self._positions)
-            event_id, body = route.encoder.encode(op, key, record, self._system, position, event_time, event_id)
             seq = next(self._seq)
             if not seq & 0x1F:  # serve delivery reports every 32 events: in batches they cost less
                 self._producer.poll(0)
@@ -192,22 +190,37 @@ class HubProducer:
                 sid, why = self._ids.get(route.fingerprint), "registry unreachable"
                 if sid is None:
                     sid = self._schema_id_or_none(route.encoder.dataset)
+            header = b"" if sid is None else self._headers.get(sid) or self._headers.setdefault(sid, wire.frame(sid, b""))
+            event_id, value = route.encoder.encode(op, key, record, self._system,
+                                                   next(self._positions) if position is None else position,
+                                                   event_time, event_id, prefix=header)
             if sid is None:
-                self._to_spool.append(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint,
-                                                   body, why))
-                if len(self._to_spool) >= self.policy.spool_batch:
-                    self._persist()
-                if time.monotonic() >= self._next_attempt and not self.report.pending:
-                    self._replay_round(None)
+                self._spool_at_emit(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint, value,
+                                                 why))
                 return event_id
             sent_key = event_id.encode()  # what _delivered reads back from the message
             self._sent_seq[sent_key] = seq
-            header = self._headers.get(sid) or self._headers.setdefault(sid, wire.frame(sid, b""))
-            if not self._produce(route.topic, key.encode(), header + body, self._delivered):
-                del self._sent_seq[sent_key]
-                self._to_spool.append(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint,
-                                                   body, "producer failed fatally"))
+            try:
+                self._producer.produce(route.topic, value, key.encode(), on_delivery=self._delivered)
+                self.report.pending += 1
+            except (BufferError, KafkaException):  # local queue full, or the client failed: the slow loop
+                try:
+                    sent = self._produce(route.topic, key.encode(), value, self._delivered)
+                except KafkaError:
+                    del self._sent_seq[sent_key]
+                    raise
+                if not sent:
+                    del self._sent_seq[sent_key]
+                    self._to_spool.append(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint,
+                                                       value[wire.HEADER_SIZE:], "producer failed fatally"))
             return event_id
+
+    def _spool_at_emit(self, item: SpooledEvent) -> None:
+        self._to_spool.append(item)
+        if len(self._to_spool) >= self.policy.spool_batch:
+            self._persist()
+        if time.monotonic() >= self._next_attempt and not self.report.pending:
+            self._replay_round(None)
 
     def _service(self) -> None:
         """Serve delivery callbacks; replace a producer that hit a fatal error; write replay outcomes."""
