@@ -1,9 +1,10 @@
 """Building change envelopes around records checked against their dataset's schema (pure).
 
 :func:`envelope` returns the envelope as a dict with the record validated and normalised.
-:class:`EventEncoder` is what the SDK uses per event: it returns the Avro body straight away, taking the
-one-pass fast path of :mod:`producers.encoding` for records that are already valid and normal, and
-:func:`envelope` + fastavro otherwise, so the errors and the bytes are the same either way.
+:class:`EventEncoder` is what the SDK uses per event: it returns the framed Avro body straight away,
+writing the envelope's fields from its arguments and the record with the one-pass fast path of
+:mod:`producers.encoding` when they are already valid and normal, and :func:`envelope` + fastavro
+otherwise, so the errors and the bytes are the same either way.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def envelope(dataset: Dataset, op: str, key: str, record: dict[str, Any] | None,
              now: datetime | None = None) -> dict[str, Any]:
     """The change envelope for one event, with the record validated and normalised (see
     :mod:`producers.validation`). ``record`` must be None exactly when ``op`` is ``d``; ``event_time``
-    must be timezone-aware (or an ISO-8601 string with an offset, or epoch milliseconds). Raises :class:`hub.errors.ValidationError` (a ``RecordInvalid`` for the record)."""
+    must be timezone-aware (or an ISO-8601 string with an offset, or epoch milliseconds); a given
+    ``event_id`` a string. Raises :class:`hub.errors.ValidationError` (a ``RecordInvalid`` for the record)."""
     _check_change(dataset, op, key, record)
     if event_id is not None and (not isinstance(event_id, str) or not utf8(event_id)):
         raise ValidationError(dataset=dataset.name, field="event_id", rule=f"a string, {_NOT_UTF8}")

@@ -26,10 +26,11 @@ advance its own read position only after ``flush``. Order: per key, events keep 
 a timed-out event is overtaken by one emitted before its timeout was reported; ``source.position``
 tells consumers the true order.
 
-Cost. ``emit`` validates and encodes in one pass (:class:`producers.envelope.EventEncoder`), keeps no
-closure or payload per in-flight event (one delivery callback; the event id is read back from the
-message), and serves delivery reports every 32 events and at every flush; the spool is touched only when
-Kafka or the registry cannot take events. ``make bench`` compares it with bare confluent-kafka.
+Cost. ``emit`` validates and encodes in one pass straight into the framed message, the Confluent header
+first (:class:`producers.envelope.EventEncoder`), keeps no closure or payload per in-flight event (one
+delivery callback; the event id is read back from the message), and serves delivery reports every 32
+events and at every flush; the spool is touched only when Kafka or the registry cannot take events.
+``make bench`` compares it with bare confluent-kafka.
 """
 
 from __future__ import annotations
@@ -190,7 +191,7 @@ class HubProducer:
                 sid, why = self._ids.get(route.fingerprint), "registry unreachable"
                 if sid is None:
                     sid = self._schema_id_or_none(route.encoder.dataset)
-            header = b"" if sid is None else self._headers.get(sid) or self._headers.setdefault(sid, wire.frame(sid, b""))
+            header = b"" if sid is None else self._headers.get(sid) or self._header(sid)
             event_id, value = route.encoder.encode(op, key, record, self._system,
                                                    next(self._positions) if position is None else position,
                                                    event_time, event_id, prefix=header)
@@ -215,7 +216,11 @@ class HubProducer:
                                                        value[wire.HEADER_SIZE:], "producer failed fatally"))
             return event_id
 
+    def _header(self, sid: int) -> bytes:
+        return self._headers.setdefault(sid, wire.frame(sid, b""))
+
     def _spool_at_emit(self, item: SpooledEvent) -> None:
+        """Queue an event for the spool (written every ``spool_batch``), and replay if it is time to."""
         self._to_spool.append(item)
         if len(self._to_spool) >= self.policy.spool_batch:
             self._persist()

@@ -13,7 +13,8 @@ Python type of the value found. Messages never quote a value: records carry pers
 Rule codes: ``required`` (absent without default, or null where null is not allowed), ``type``,
 ``enum``, ``logical_type`` (a value of the right type that is not a valid date, instant, uuid or
 decimal), ``decimal_precision``, ``decimal_scale``, ``range`` (int/long overflow), ``encoding`` (a
-string UTF-8 cannot encode: a lone surrogate), ``fixed_size``, ``map_key`` and ``unknown_field``. Logical types and defaults live in :mod:`producers.logical`.
+string UTF-8 cannot encode: a lone surrogate), ``fixed_size``, ``map_key`` and ``unknown_field``.
+Logical types and defaults live in :mod:`producers.logical`.
 """
 
 from __future__ import annotations
