@@ -62,6 +62,16 @@ def _varint(n: int) -> bytes:
 SMALL = _SMALL = tuple(_varint(n) for n in range(2048))  # lengths and small numbers, the common case
 
 
+_DAYS: dict[date, bytes] = {}  # dates seen -> their Avro (days since 1970): three bytes built once, not per event
+
+
+def _day(value: date) -> bytes:
+    data = _varint(value.toordinal() - _EPOCH_DAY)
+    if len(_DAYS) < 100_000:  # about three centuries of distinct days; bounded whatever the data
+        _DAYS[value] = data
+    return data
+
+
 def long_bytes(n: int) -> bytes:
     return _SMALL[n] if 0 <= n < 2048 else _varint(n)
 
@@ -170,6 +180,7 @@ def _record_writer(full: str, fields: list[tuple[str, Any, Write]], defaults: di
     field still absent raises ``KeyError``: :meth:`FastWriter.write` declines the value); its writers check
     the defaults like any value, so a default this pass does not take sends the record to the validator."""
     env: dict[str, Any] = {"Bail": Bail, "DEFAULTS": defaults, "SMALL": _SMALL, "varint": _varint, "date": date,
+                           "DAYS": _DAYS, "day": _day,
                            "datetime": datetime, "UTC": _UTC, "EPOCH": _EPOCH, "EPOCH_DAY": _EPOCH_DAY}
     lines = ["def write_record(value, out):", " if type(value) is not dict: raise Bail",
              f" if len(value) != {len(fields)}:"]
@@ -206,7 +217,7 @@ def _inline(schema: Any, i: int, env: dict[str, Any], unions: dict[Write, tuple[
     if isinstance(schema, dict) and schema.get("logicalType") in _INLINE_LOGICAL and \
             schema["type"] == _INLINE_LOGICAL[schema["logicalType"]]:
         if schema["logicalType"] == "date":  # a datetime is a date too, and one the validator refuses
-            return ["if type(v) is not date: raise Bail", "out += varint(v.toordinal() - EPOCH_DAY)"]
+            return ["if type(v) is not date: raise Bail", "d = DAYS.get(v)", "out += day(v) if d is None else d"]
         env[f"M{i}"] = [(0, _varint(0))]  # the previous instant's bytes: events of one millisecond share them
         return ["if type(v) is not datetime or (v.tzinfo is not UTC and v.utcoffset() is None): raise Bail",
                 "dl = v - EPOCH", "n = (dl.days * 86400 + dl.seconds) * 1000 + dl.microseconds // 1000",
@@ -331,7 +342,8 @@ def _logical(schema: dict[str, Any]) -> Write | None:
         def write_date(value: Any, out: bytearray) -> None:
             if type(value) is not date:  # a datetime is a date too, and one the validator refuses
                 raise Bail
-            out += _varint(value.toordinal() - _EPOCH_DAY)
+            data = _DAYS.get(value)
+            out += _day(value) if data is None else data
         return write_date
     if logical in ("timestamp-millis", "timestamp-micros"):
         millis = logical == "timestamp-millis"
