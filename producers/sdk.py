@@ -36,11 +36,12 @@ events and at every flush; the spool is touched only when Kafka or the registry 
 from __future__ import annotations
 
 import itertools
+from operator import length_hint
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -104,7 +105,7 @@ class HubProducer:
         self._fingerprints: dict[str, str] = {}  # dataset name -> fingerprint of its envelope schema
         self._routes: dict[str, _Route] = {}
         self._topic_fps: dict[str, str] = {}  # raw topic -> fingerprint of the schema its events are sent with
-        self._sent_seq: dict[bytes, int] = {}  # event id -> spool sequence, for sends not yet reported
+        self._late: Iterator[int] = iter(())  # spool sequence numbers kept for unresolved sends (_behind)
         self._headers: dict[int, bytes] = {}  # schema id -> Confluent header
         self._to_spool: list[SpooledEvent] = []  # outcomes not yet written to the spool …
         self._to_bury: list[SpooledEvent] = []
@@ -114,6 +115,7 @@ class HubProducer:
         self._retry_s = self.policy.retry_min_s
         self._next_attempt = 0.0
         self._lock = threading.RLock()
+        self._on_delivery = self._delivered  # one bound method, not one per produce call
         self.report = DeliveryReport(backlog=len(self._spool))
 
     @classmethod
@@ -196,25 +198,34 @@ class HubProducer:
                                                    next(self._positions) if position is None else position,
                                                    event_time, event_id, prefix=header)
             if sid is None:
-                self._spool_at_emit(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint, value,
-                                                 why))
+                self._spool_at_emit(SpooledEvent(event_id, self._behind(), route.topic, key.encode(),
+                                                 route.fingerprint, value, why))
                 return event_id
-            sent_key = event_id.encode()  # what _delivered reads back from the message
-            self._sent_seq[sent_key] = seq
             try:
-                self._producer.produce(route.topic, value, key.encode(), on_delivery=self._delivered)
+                self._producer.produce(route.topic, value, key.encode(), on_delivery=self._on_delivery)
                 self.report.pending += 1
             except (BufferError, KafkaException):  # local queue full, or the client failed: the slow loop
-                try:
-                    sent = self._produce(route.topic, key.encode(), value, self._delivered)
-                except KafkaError:
-                    del self._sent_seq[sent_key]
-                    raise
-                if not sent:
-                    del self._sent_seq[sent_key]
-                    self._to_spool.append(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint,
-                                                       value[wire.HEADER_SIZE:], "producer failed fatally"))
+                if not self._produce(route.topic, key.encode(), value, self._on_delivery):
+                    self._to_spool.append(SpooledEvent(event_id, self._behind(), route.topic, key.encode(),
+                                                       route.fingerprint, value[wire.HEADER_SIZE:],
+                                                       "producer failed fatally"))
             return event_id
+
+    def _behind(self) -> int:
+        """The spool sequence number of an event that must replay after every send still unresolved.
+
+        Sends keep no sequence number each (that cost a dict entry per event). The first time an event is
+        spooled while sends are unresolved, as many numbers as there are unresolved sends are set aside
+        before its own; a send that fails later takes the next of them (:meth:`_delivered`, in report order,
+        which is emit order within a partition). No new send starts until those resolve and the spool has
+        drained, so the spool replays in emit order."""
+        if not self.report.pending:
+            self._late = iter(())
+        elif not length_hint(self._late):  # none set aside yet for these sends
+            start = next(self._seq)
+            self._late = iter(range(start, start + self.report.pending))
+            self._seq = itertools.count(start + self.report.pending)
+        return next(self._seq)
 
     def _header(self, sid: int) -> bytes:
         return self._headers.setdefault(sid, wire.frame(sid, b""))
@@ -257,15 +268,14 @@ class HubProducer:
     def _delivered(self, err: Any, msg: Any) -> None:
         """The delivery report of an emitted event: one bound method for all of them, because a closure per
         event kept alive in the client's queue made the garbage collector the SDK's main cost."""
-        self.report.pending -= 1
-        value = msg.value()
-        n = value[wire.HEADER_SIZE]  # the event id's length, zig-zag: one byte up to 63 bytes
-        seq = self._sent_seq.pop(value[wire.HEADER_SIZE + 1:wire.HEADER_SIZE + 1 + (n >> 1)] if n < 0x80
-                                 else event_key(value), None)
+        report = self.report
+        report.pending -= 1
         if err is None:
-            self.report.acknowledged += 1
+            report.acknowledged += 1
             return
         # Rebuilt from the delivered message: holding each payload until its report would double memory.
+        value = msg.value()
+        seq = next(self._late, None)  # set aside by _behind if events were spooled behind this one
         item = SpooledEvent(event_key(value).decode(), next(self._seq) if seq is None else seq, msg.topic(),
                             msg.key(), self._topic_fps[msg.topic()], value[wire.HEADER_SIZE:], reason(err))
         if err.code() in SPOOLABLE or err.retriable() or err.fatal():
@@ -315,6 +325,7 @@ class HubProducer:
     def _replay_round(self, deadline: float | None) -> bool:
         """Send the oldest spooled events; True if all were acknowledged (try another round)."""
         self._persist()  # acknowledged ids must leave the spool before it is read again
+        self._late = iter(())  # nothing is unresolved: numbers set aside for earlier sends are not needed
         rows = self._spool.oldest(self.policy.replay_batch)
         if not rows:
             return False
