@@ -27,9 +27,10 @@ a timed-out event is overtaken by one emitted before its timeout was reported; `
 tells consumers the true order.
 
 Cost. ``emit`` validates and encodes in one pass straight into the framed message, the Confluent header
-first (:class:`producers.envelope.EventEncoder`), keeps no closure or payload per in-flight event (one
-delivery callback; the event id is read back from the message), and serves delivery reports every 32
-events and at every flush; the spool is touched only when Kafka or the registry cannot take events.
+first (:class:`producers.envelope.EventEncoder`), and keeps nothing per in-flight event: one bound
+delivery callback counts successes and rebuilds a failed event from its message, and spool sequence numbers
+are set aside only when events spool behind unresolved sends. Delivery reports are served every 32 events
+and at every flush; the spool is touched only when Kafka or the registry cannot take events.
 ``make bench`` compares it with bare confluent-kafka.
 """
 
