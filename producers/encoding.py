@@ -27,8 +27,8 @@ from typing import Any
 from producers.logical import LOGICAL, json_default
 from producers.validation import PRIMITIVES
 
-Write = Callable[[Any, list[bytes]], None]
-"""Checks one value and appends its Avro binary to the list; raises :class:`Bail` if it is not normal."""
+Write = Callable[[Any, bytearray], None]
+"""Checks one value and appends its Avro binary to the buffer; raises :class:`Bail` if it is not normal."""
 
 
 class Bail(Exception):
@@ -59,14 +59,24 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-_SMALL = tuple(_varint(n) for n in range(2048))  # lengths and small numbers, the common case
+SMALL = _SMALL = tuple(_varint(n) for n in range(2048))  # lengths and small numbers, the common case
+
+
+_DAYS: dict[date, bytes] = {}  # dates seen -> their Avro (days since 1970): three bytes built once, not per event
+
+
+def _day(value: date) -> bytes:
+    data = _varint(value.toordinal() - _EPOCH_DAY)
+    if len(_DAYS) < 100_000:  # about three centuries of distinct days; bounded whatever the data
+        _DAYS[value] = data
+    return data
 
 
 def long_bytes(n: int) -> bytes:
     return _SMALL[n] if 0 <= n < 2048 else _varint(n)
 
 
-def _bail(_value: Any, _out: list[bytes]) -> None:
+def _bail(_value: Any, _out: bytearray) -> None:
     raise Bail
 
 
@@ -78,14 +88,22 @@ class FastWriter:
         self._unions: dict[Write, tuple[bytes | None, bytes, Write]] = {}  # writer -> (null tag, tag, inner)
         self._root = self._compile(schema, None)
 
-    def write(self, value: Any) -> bytes | None:
-        """The Avro binary of ``value``, or None if it is not already valid and normal for the schema."""
-        out: list[bytes] = []
+    @property
+    def writer(self) -> Write:
+        """The compiled writer itself, to write into a caller's buffer; it raises :class:`Bail`,
+        ``KeyError``, ``UnicodeEncodeError``, ``OverflowError`` or ``struct.error`` where :meth:`write`
+        declines."""
+        return self._root
+
+    def write(self, value: Any, prefix: bytes = b"") -> bytes | None:
+        """``prefix`` followed by the Avro binary of ``value``, or None if the value is not already valid
+        and normal for the schema."""
+        out = bytearray(prefix)
         try:
             self._root(value, out)
-        except (Bail, UnicodeEncodeError, OverflowError, struct.error):
+        except (Bail, KeyError, UnicodeEncodeError, OverflowError, struct.error):  # KeyError: a field absent
             return None
-        return b"".join(out)
+        return bytes(out)
 
     # -- compiling ------------------------------------------------------------------------------
     def _compile(self, schema: Any, namespace: str | None) -> Write:
@@ -125,13 +143,13 @@ class FastWriter:
         tag, inner = (long_bytes(others[0]), self._compile(branches[others[0]], namespace)) if len(others) == 1 \
             else (b"", _bail)
 
-        def write_union(value: Any, out: list[bytes]) -> None:
+        def write_union(value: Any, out: bytearray) -> None:
             if value is None:
                 if null_tag is None:
                     raise Bail
-                out.append(null_tag)
+                out += null_tag
             else:
-                out.append(tag)
+                out += tag
                 inner(value, out)
         self._unions[write_union] = (null_tag, tag, inner)
         return write_union
@@ -139,58 +157,46 @@ class FastWriter:
     def _record(self, schema: dict[str, Any], namespace: str | None, full: str) -> Write:
         # A field refers back to this record through the late-bound lookup of _compile, so the fields can
         # be compiled before the record's own writer exists.
-        fields = []
+        fields, defaults = [], {}
         for f in schema["fields"]:
-            write = self._compile(f["type"], namespace)
-            fields.append((f["name"], f["type"], write, self._default(f, write)))
-        return _record_writer(full, fields, self._unions)
-
-    @staticmethod
-    def _default(field: dict[str, Any], write: Write) -> bytes | None:
-        """The field default's bytes, or None (no default, or one this pass does not take: the record
-        is then left to the validating path whenever the field is absent)."""
-        if "default" not in field:
-            return None
-        branch = field["type"][0] if isinstance(field["type"], list) else field["type"]
-        out: list[bytes] = []
-        try:
-            write(json_default(branch, field["default"]), out)
-        except (Bail, UnicodeEncodeError, OverflowError, struct.error, AttributeError, TypeError, ValueError):
-            return None
-        return b"".join(out)
+            fields.append((f["name"], f["type"], self._compile(f["type"], namespace)))
+            if "default" in f:
+                branch = f["type"][0] if isinstance(f["type"], list) else f["type"]
+                try:
+                    defaults[f["name"]] = json_default(branch, f["default"])
+                except (AttributeError, TypeError, ValueError):
+                    pass  # a default this pass cannot read: the validating path fills that field in
+        return _record_writer(full, fields, defaults, self._unions)
 
 
 # -- records ---------------------------------------------------------------------------------------
-def _record_writer(full: str, fields: list[tuple[str, Any, Write, bytes | None]],
+def _record_writer(full: str, fields: list[tuple[str, Any, Write]], defaults: dict[str, Any],
                    unions: dict[Write, tuple[bytes | None, bytes, Write]]) -> Write:
     """A record's writer as one generated function: per field, in order, a straight-line check and write.
 
     Strings, ints/longs, enums, dates, instants and nullable unions — most fields — are written inline;
     other types call their compiled writer. Generated rather than looped over: the per-field loop and calls
-    were a third of the fast path."""
-    env: dict[str, Any] = {"Bail": Bail, "ABSENT": _ABSENT, "SMALL": _SMALL, "varint": _varint, "date": date,
+    were a third of the fast path. A record missing fields gets the schema's defaults merged in first (a
+    field still absent raises ``KeyError``: :meth:`FastWriter.write` declines the value); its writers check
+    the defaults like any value, so a default this pass does not take sends the record to the validator."""
+    env: dict[str, Any] = {"Bail": Bail, "DEFAULTS": defaults, "SMALL": _SMALL, "varint": _varint, "date": date,
+                           "DAYS": _DAYS, "day": _day,
                            "datetime": datetime, "UTC": _UTC, "EPOCH": _EPOCH, "EPOCH_DAY": _EPOCH_DAY}
-    # Two variants: every field present (subscripts, the common case), and one filling in defaults, which
-    # the first hands over to, from the start of the record, when a field is absent.
-    every = ["def write_record(value, out):", " if type(value) is not dict: raise Bail", " mark = len(out)", " try:",
-             "  append = out.append"]
-    some = ["def write_some(value, out):", " append = out.append", " get = value.get", " found = 0"]
-    for i, (name, schema, write, default) in enumerate(fields):
-        env[f"W{i}"], env[f"D{i}"] = write, default
-        writing = _inline(schema, i, env, unions)
-        every += [f"  v = value[{name!r}]", *["  " + line for line in writing]]
-        some += [f" v = get({name!r}, ABSENT)", " if v is ABSENT:",
-                 f"  append(D{i})" if default is not None else "  raise Bail", " else:", "  found += 1",
-                 *["  " + line for line in writing]]
-    every += [" except KeyError:", "  del out[mark:]", "  return write_some(value, out)",
-              f" if len(value) != {len(fields)}: raise Bail  # unknown fields: the validator names them"]
-    some.append(" if found != len(value): raise Bail")
-    source = "\n".join([*some, *every])
-    exec(compile(source, f"<avro writer {full}>", "exec"), env)  # noqa: S102 - our own source
+    lines = ["def write_record(value, out):", " if type(value) is not dict: raise Bail",
+             f" if len(value) != {len(fields)}:"]
+    if defaults:
+        lines += ["  value = {**DEFAULTS, **value}",
+                  f"  if len(value) != {len(fields)}: raise Bail  # unknown fields: the validator names them"]
+    else:
+        lines += ["  raise Bail  # absent or unknown fields: the validator names them"]
+    for i, (name, schema, write) in enumerate(fields):
+        env[f"W{i}"] = write
+        lines += [f" v = value[{name!r}]", *[" " + line for line in _inline(schema, i, env, unions)]]
+    exec(compile("\n".join(lines), f"<avro writer {full}>", "exec"), env)  # noqa: S102 - our own source
     return env["write_record"]  # type: ignore[no-any-return]
 
 
-_WRITE_STRING = ["d = v.encode()", "n = len(d)", "append(SMALL[n] if n < 2048 else varint(n))", "append(d)"]
+_WRITE_STRING = ["d = v.encode()", "n = len(d)", "out += SMALL[n] if n < 2048 else varint(n)", "out += d"]
 
 
 def _inline(schema: Any, i: int, env: dict[str, Any], unions: dict[Write, tuple[bytes | None, bytes, Write]],
@@ -204,25 +210,25 @@ def _inline(schema: Any, i: int, env: dict[str, Any], unions: dict[Write, tuple[
     if isinstance(schema, str) and schema in _RANGE:
         env[f"LO{i}"], env[f"HI{i}"] = _RANGE[schema]
         return [f"if type(v) is not int or not LO{i} <= v <= HI{i}: raise Bail",
-                "append(SMALL[v] if 0 <= v < 2048 else varint(v))"]
+                "out += SMALL[v] if 0 <= v < 2048 else varint(v)"]
     if isinstance(schema, dict) and schema.get("type") == "enum" and "logicalType" not in schema:
         env[f"E{i}"] = {symbol: long_bytes(n) for n, symbol in enumerate(schema["symbols"])}
-        return [f"t = E{i}.get(v) if type(v) is str else None", "if t is None: raise Bail", "append(t)"]
+        return [f"t = E{i}.get(v) if type(v) is str else None", "if t is None: raise Bail", "out += t"]
     if isinstance(schema, dict) and schema.get("logicalType") in _INLINE_LOGICAL and \
             schema["type"] == _INLINE_LOGICAL[schema["logicalType"]]:
         if schema["logicalType"] == "date":  # a datetime is a date too, and one the validator refuses
-            return ["if type(v) is not date: raise Bail", "append(varint(v.toordinal() - EPOCH_DAY))"]
+            return ["if type(v) is not date: raise Bail", "d = DAYS.get(v)", "out += day(v) if d is None else d"]
         env[f"M{i}"] = [(0, _varint(0))]  # the previous instant's bytes: events of one millisecond share them
         return ["if type(v) is not datetime or (v.tzinfo is not UTC and v.utcoffset() is None): raise Bail",
                 "dl = v - EPOCH", "n = (dl.days * 86400 + dl.seconds) * 1000 + dl.microseconds // 1000",
-                f"seen, d = M{i}[0]", "if seen != n:", " d = varint(n)", f" M{i}[0] = (n, d)", "append(d)"]
+                f"seen, d = M{i}[0]", "if seen != n:", " d = varint(n)", f" M{i}[0] = (n, d)", "out += d"]
     union = unions.get(env[f"W{i}"])
     if union is not None and union[0] is not None and union[2] is not _bail:
         env[f"N{i}"], env[f"T{i}"], env[f"I{i}"] = union
         if isinstance(schema, list) and "string" in schema:
-            return ["if v is None:", f" append(N{i})", "elif type(v) is str:", f" append(T{i})",
+            return ["if v is None:", f" out += N{i}", "elif type(v) is str:", f" out += T{i}",
                     *[" " + line for line in _WRITE_STRING], "else:", " raise Bail"]
-        return ["if v is None:", f" append(N{i})", "else:", f" append(T{i})", f" I{i}(v, out)"]
+        return ["if v is None:", f" out += N{i}", "else:", f" out += T{i}", f" I{i}(v, out)"]
     return [f"W{i}(v, out)"]
 
 
@@ -232,99 +238,99 @@ _INLINE_LOGICAL = {"date": "int", "timestamp-millis": "long"}
 # -- primitives ------------------------------------------------------------------------------------
 def _primitive(kind: str) -> Write:
     if kind == "null":
-        def write_null(value: Any, out: list[bytes]) -> None:
+        def write_null(value: Any, out: bytearray) -> None:
             if value is not None:
                 raise Bail
         return write_null
     if kind == "boolean":
-        def write_boolean(value: Any, out: list[bytes]) -> None:
+        def write_boolean(value: Any, out: bytearray) -> None:
             if value is True:
-                out.append(b"\x01")
+                out += b"\x01"
             elif value is False:
-                out.append(b"\x00")
+                out += b"\x00"
             else:
                 raise Bail
         return write_boolean
     if kind in _RANGE:
         low, high = _RANGE[kind]
 
-        def write_long(value: Any, out: list[bytes]) -> None:
+        def write_long(value: Any, out: bytearray) -> None:
             if type(value) is not int or not low <= value <= high:
                 raise Bail
-            out.append(_SMALL[value] if 0 <= value < 2048 else _varint(value))
+            out += _SMALL[value] if 0 <= value < 2048 else _varint(value)
         return write_long
     if kind in ("float", "double"):
         pack = _FLOAT if kind == "float" else _DOUBLE
 
-        def write_real(value: Any, out: list[bytes]) -> None:
+        def write_real(value: Any, out: bytearray) -> None:
             if type(value) is not float and type(value) is not int:
                 raise Bail
-            out.append(pack(value))
+            out += pack(value)
         return write_real
     if kind == "string":
-        def write_string(value: Any, out: list[bytes]) -> None:
+        def write_string(value: Any, out: bytearray) -> None:
             if type(value) is not str:
                 raise Bail
             data = value.encode()
             n = len(data)
-            out.append(_SMALL[n] if n < 2048 else _varint(n))
-            out.append(data)
+            out += _SMALL[n] if n < 2048 else _varint(n)
+            out += data
         return write_string
     assert kind == "bytes"
 
-    def write_bytes(value: Any, out: list[bytes]) -> None:
+    def write_bytes(value: Any, out: bytearray) -> None:
         if type(value) is not bytes:
             raise Bail
-        out.append(long_bytes(len(value)))
-        out.append(value)
+        out += long_bytes(len(value))
+        out += value
     return write_bytes
 
 
 def _enum(schema: dict[str, Any]) -> Write:
     tags = {symbol: long_bytes(i) for i, symbol in enumerate(schema["symbols"])}
 
-    def write_enum(value: Any, out: list[bytes]) -> None:
+    def write_enum(value: Any, out: bytearray) -> None:
         tag = tags.get(value) if type(value) is str else None
         if tag is None:
             raise Bail
-        out.append(tag)
+        out += tag
     return write_enum
 
 
 def _fixed(size: int) -> Write:
-    def write_fixed(value: Any, out: list[bytes]) -> None:
+    def write_fixed(value: Any, out: bytearray) -> None:
         if type(value) is not bytes or len(value) != size:
             raise Bail
-        out.append(value)
+        out += value
     return write_fixed
 
 
 def _array(items: Write) -> Write:
-    def write_array(value: Any, out: list[bytes]) -> None:
+    def write_array(value: Any, out: bytearray) -> None:
         if type(value) is not list:
             raise Bail
         if value:
-            out.append(long_bytes(len(value)))
+            out += long_bytes(len(value))
             for item in value:
                 items(item, out)
-        out.append(b"\x00")
+        out += b"\x00"
     return write_array
 
 
 def _map(values: Write) -> Write:
-    def write_map(value: Any, out: list[bytes]) -> None:
+    def write_map(value: Any, out: bytearray) -> None:
         if type(value) is not dict:
             raise Bail
         if value:
-            out.append(long_bytes(len(value)))
+            out += long_bytes(len(value))
             for key, item in value.items():
                 if type(key) is not str:
                     raise Bail
                 data = key.encode()
-                out.append(long_bytes(len(data)))
-                out.append(data)
+                out += long_bytes(len(data))
+                out += data
                 values(item, out)
-        out.append(b"\x00")
+        out += b"\x00"
     return write_map
 
 
@@ -333,16 +339,17 @@ def _logical(schema: dict[str, Any]) -> Write | None:
     """The writer of a logical type the validator knows, or None where it checks the underlying type."""
     logical, kind = schema["logicalType"], schema["type"]
     if logical == "date":
-        def write_date(value: Any, out: list[bytes]) -> None:
+        def write_date(value: Any, out: bytearray) -> None:
             if type(value) is not date:  # a datetime is a date too, and one the validator refuses
                 raise Bail
-            out.append(_varint(value.toordinal() - _EPOCH_DAY))
+            data = _DAYS.get(value)
+            out += _day(value) if data is None else data
         return write_date
     if logical in ("timestamp-millis", "timestamp-micros"):
         millis = logical == "timestamp-millis"
         last = [(0, _varint(0))]  # the previous instant's bytes: events of one millisecond share them
 
-        def write_timestamp(value: Any, out: list[bytes]) -> None:
+        def write_timestamp(value: Any, out: bytearray) -> None:
             if type(value) is not datetime or (value.tzinfo is not _UTC and value.utcoffset() is None):
                 raise Bail
             delta = value - _EPOCH
@@ -352,7 +359,7 @@ def _logical(schema: dict[str, Any]) -> Write | None:
             if seen != n:
                 data = _varint(n)
                 last[0] = (n, data)
-            out.append(data)
+            out += data
         return write_timestamp
     if logical == "decimal":
         precision, scale = schema.get("precision"), schema.get("scale", 0)
@@ -366,7 +373,7 @@ def _logical(schema: dict[str, Any]) -> Write | None:
 
 def _decimal(precision: int, scale: int) -> Write:
     """Decimals with at most ``scale`` digits after the point (what the validator quantises exactly)."""
-    def write_decimal(value: Any, out: list[bytes]) -> None:
+    def write_decimal(value: Any, out: bytearray) -> None:
         if type(value) is not Decimal:
             raise Bail
         sign, digits, exponent = value.as_tuple()
@@ -379,6 +386,6 @@ def _decimal(precision: int, scale: int) -> Write:
         unscaled *= 10 ** (exponent + scale)
         size = (unscaled.bit_length() + 8) // 8
         data = (-unscaled if sign else unscaled).to_bytes(size, "big", signed=True)
-        out.append(long_bytes(len(data)))
-        out.append(data)
+        out += long_bytes(len(data))
+        out += data
     return write_decimal

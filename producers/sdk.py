@@ -26,20 +26,24 @@ advance its own read position only after ``flush``. Order: per key, events keep 
 a timed-out event is overtaken by one emitted before its timeout was reported; ``source.position``
 tells consumers the true order.
 
-Cost. ``emit`` validates and encodes in one pass (:class:`producers.envelope.EventEncoder`), keeps no
-closure or payload per in-flight event (one delivery callback; the event id is read back from the
-message), and serves delivery reports every 32 events and at every flush; the spool is touched only when
-Kafka or the registry cannot take events. ``make bench`` compares it with bare confluent-kafka.
+Cost. ``emit`` validates and encodes in one pass straight into the framed message, the Confluent header
+first (:class:`producers.envelope.EventEncoder`), and keeps nothing per in-flight event: the client
+reports failures only, to one bound callback that rebuilds the failed event from its message; sends that
+resolved without one are counted as acknowledged once the client holds nothing (every :meth:`flush`), so
+between flushes ``report.pending`` counts them too; spool sequence numbers are set aside only when events
+spool behind unresolved sends. The spool is touched only when Kafka or the registry cannot take events.
+``make bench`` compares it with bare confluent-kafka.
 """
 
 from __future__ import annotations
 
 import itertools
+from operator import length_hint
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -91,6 +95,7 @@ class HubProducer:
             "queue.buffering.max.messages": 500_000,
             "message.timeout.ms": int(self.policy.delivery_timeout_s * 1000),
             "reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000,
+            "delivery.report.only.error": True,  # successes are counted when the client is idle (_tally)
         }
         self._conf.update(config or {})
         self._producer = Producer(self._conf)
@@ -103,16 +108,20 @@ class HubProducer:
         self._fingerprints: dict[str, str] = {}  # dataset name -> fingerprint of its envelope schema
         self._routes: dict[str, _Route] = {}
         self._topic_fps: dict[str, str] = {}  # raw topic -> fingerprint of the schema its events are sent with
-        self._sent_seq: dict[bytes, int] = {}  # event id -> spool sequence, for sends not yet reported
+        self._late: Iterator[int] = iter(())  # spool sequence numbers kept for unresolved sends (_behind)
         self._headers: dict[int, bytes] = {}  # schema id -> Confluent header
         self._to_spool: list[SpooledEvent] = []  # outcomes not yet written to the spool …
         self._to_bury: list[SpooledEvent] = []
         self._replay_acked: list[str] = []
+        self._replaying: list[str] = []  # ids of the replay round in flight …
+        self._replay_failed: set[str] = set()  # … and those of them that reported a failure
+        self._handed = 0  # sends handed to the client that reported no failure and are not counted yet
         self._replay_refused: dict[str, str] = {}
         self._setback = False  # a replayed event was not acknowledged: stop, keep order
         self._retry_s = self.policy.retry_min_s
         self._next_attempt = 0.0
         self._lock = threading.RLock()
+        self._on_delivery = self._delivered  # one bound method, not one per produce call
         self.report = DeliveryReport(backlog=len(self._spool))
 
     @classmethod
@@ -179,8 +188,6 @@ class HubProducer:
         refuses the message outright (e.g. larger than the broker accepts)."""
         with self._lock:
             route = self._routes.get(dataset_name) or self._route(dataset_name)
-            position = position if position is not None else next(self._positions)
-            event_id, body = route.encoder.encode(op, key, record, self._system, position, event_time, event_id)
             seq = next(self._seq)
             if not seq & 0x1F:  # serve delivery reports every 32 events: in batches they cost less
                 self._producer.poll(0)
@@ -192,29 +199,81 @@ class HubProducer:
                 sid, why = self._ids.get(route.fingerprint), "registry unreachable"
                 if sid is None:
                     sid = self._schema_id_or_none(route.encoder.dataset)
+            header = b"" if sid is None else self._headers.get(sid) or self._header(sid)
+            event_id, value = route.encoder.encode(op, key, record, self._system,
+                                                   next(self._positions) if position is None else position,
+                                                   event_time, event_id, prefix=header)
             if sid is None:
-                self._to_spool.append(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint,
-                                                   body, why))
-                if len(self._to_spool) >= self.policy.spool_batch:
-                    self._persist()
-                if time.monotonic() >= self._next_attempt and not self.report.pending:
-                    self._replay_round(None)
+                self._spool_at_emit(SpooledEvent(event_id, self._behind(), route.topic, key.encode(),
+                                                 route.fingerprint, value, why))
                 return event_id
-            sent_key = event_id.encode()  # what _delivered reads back from the message
-            self._sent_seq[sent_key] = seq
-            header = self._headers.get(sid) or self._headers.setdefault(sid, wire.frame(sid, b""))
-            if not self._produce(route.topic, key.encode(), header + body, self._delivered):
-                del self._sent_seq[sent_key]
-                self._to_spool.append(SpooledEvent(event_id, seq, route.topic, key.encode(), route.fingerprint,
-                                                   body, "producer failed fatally"))
+            try:
+                self._producer.produce(route.topic, value, key.encode(), on_delivery=self._on_delivery)
+                self._handed += 1
+            except (BufferError, KafkaException):  # local queue full, or the client failed: the slow loop
+                if not self._produce(route.topic, key.encode(), value, self._on_delivery):
+                    self._to_spool.append(SpooledEvent(event_id, self._behind(), route.topic, key.encode(),
+                                                       route.fingerprint, value[wire.HEADER_SIZE:],
+                                                       "producer failed fatally"))
             return event_id
+
+    def _behind(self) -> int:
+        """The spool sequence number of an event that must replay after every send still unresolved.
+
+        Sends keep no sequence number each (that cost a dict entry per event). The first time an event is
+        spooled while sends are unresolved, as many numbers as there are unresolved sends are set aside
+        before its own; a send that fails later takes the next of them (:meth:`_delivered`, in report order,
+        which is emit order within a partition). No new send starts until those resolve and the spool has
+        drained, so the spool replays in emit order."""
+        pending = self._tally()
+        if not pending:
+            self._late = iter(())
+        elif not length_hint(self._late):  # none set aside yet for these sends
+            start = next(self._seq)
+            self._late = iter(range(start, start + pending))
+            self._seq = itertools.count(start + pending)
+        return next(self._seq)
+
+    def _header(self, sid: int) -> bytes:
+        return self._headers.setdefault(sid, wire.frame(sid, b""))
+
+    def _spool_at_emit(self, item: SpooledEvent) -> None:
+        """Queue an event for the spool (written every ``spool_batch``), and replay if it is time to."""
+        self._to_spool.append(item)
+        if len(self._to_spool) >= self.policy.spool_batch:
+            self._persist()
+        if time.monotonic() >= self._next_attempt and not self._tally():
+            self._replay_round(None)
+
+    def _tally(self) -> int:
+        """Count the sends that resolved without a failure as acknowledged, once the client holds nothing;
+        returns ``report.pending`` (until then, every send not reported failed).
+
+        The client reports failures only (``delivery.report.only.error``): a message object and a Python
+        call per acknowledged event cost more than the rest of the SDK's bookkeeping. An empty client
+        queue is the proof that every send resolved (the queue also holds the client's own events, so it
+        may look busy when it is not, never the other way round). A replay round resolves the same way:
+        replays and new sends never overlap, since events spool while the spool is not empty."""
+        if (self._handed or self._replaying) and not len(self._producer):
+            self.report.acknowledged += self._handed
+            self._handed = 0
+            acked = [i for i in self._replaying if i not in self._replay_failed]
+            self._replay_acked += acked
+            self.report.replayed += len(acked)
+            self._replaying.clear()
+            self._replay_failed.clear()
+        self.report.pending = self._handed
+        return self._handed
 
     def _service(self) -> None:
         """Serve delivery callbacks; replace a producer that hit a fatal error; write replay outcomes."""
         self._producer.poll(0)
         if self._renew:
             self._producer.flush(self.policy.delivery_timeout_s)  # what it still holds fails into the spool
+            if self._tally():
+                log.warning("%d sends unresolved by a failed Kafka client are abandoned with it", self._handed)
             self._producer = Producer(self._conf)
+            self._handed = self.report.pending = 0
             self._renew = False
         if self._replay_acked or self._replay_refused or self._to_bury:
             self._persist()
@@ -225,7 +284,7 @@ class HubProducer:
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
-                self.report.pending += 1
+                self._handed += 1
                 return True
             except BufferError:
                 self._producer.poll(0.05)  # local queue full: serve callbacks, then retry
@@ -237,17 +296,15 @@ class HubProducer:
                 raise KafkaError(f"cannot produce to {topic}: {reason(err)}") from exc
 
     def _delivered(self, err: Any, msg: Any) -> None:
-        """The delivery report of an emitted event: one bound method for all of them, because a closure per
-        event kept alive in the client's queue made the garbage collector the SDK's main cost."""
-        self.report.pending -= 1
-        value = msg.value()
-        n = value[wire.HEADER_SIZE]  # the event id's length, zig-zag: one byte up to 63 bytes
-        seq = self._sent_seq.pop(value[wire.HEADER_SIZE + 1:wire.HEADER_SIZE + 1 + (n >> 1)] if n < 0x80
-                                 else event_key(value), None)
-        if err is None:
-            self.report.acknowledged += 1
+        """The delivery report of an emitted event that failed (acknowledgements: :meth:`_tally`); one
+        bound method for all of them, because a closure per event kept alive in the client's queue made the
+        garbage collector the SDK's main cost."""
+        if err is None:  # only if a caller's config asked for every report
             return
+        self._handed -= 1
         # Rebuilt from the delivered message: holding each payload until its report would double memory.
+        value = msg.value()
+        seq = next(self._late, None)  # set aside by _behind if events were spooled behind this one
         item = SpooledEvent(event_key(value).decode(), next(self._seq) if seq is None else seq, msg.topic(),
                             msg.key(), self._topic_fps[msg.topic()], value[wire.HEADER_SIZE:], reason(err))
         if err.code() in SPOOLABLE or err.retriable() or err.fatal():
@@ -291,12 +348,18 @@ class HubProducer:
 
     def _settle(self, deadline: float | None) -> None:
         self._service()
-        self._producer.flush(-1 if deadline is None else max(0.0, deadline - time.monotonic()))
+        if deadline is None:
+            while len(self._producer):  # until it holds nothing at all (client events may follow messages)
+                self._producer.flush(-1)
+        else:
+            self._producer.flush(max(0.0, deadline - time.monotonic()))
+        self._tally()
         self._persist()
 
     def _replay_round(self, deadline: float | None) -> bool:
         """Send the oldest spooled events; True if all were acknowledged (try another round)."""
         self._persist()  # acknowledged ids must leave the spool before it is read again
+        self._late = iter(())  # nothing is unresolved: numbers set aside for earlier sends are not needed
         rows = self._spool.oldest(self.policy.replay_batch)
         if not rows:
             return False
@@ -311,6 +374,7 @@ class HubProducer:
                                      self._on_replayed(row.event_id)):
                     self._setback = True
                     break
+                self._replaying.append(row.event_id)
             except KafkaError as exc:
                 self._replay_refused[row.event_id] = self.report.failed[row.event_id] = str(exc)
         self._settle(deadline)
@@ -321,13 +385,13 @@ class HubProducer:
         return True
 
     def _on_replayed(self, event_id: str) -> Callable[[Any, Any], None]:
+        """The delivery report of a replayed event that failed (acknowledgements: :meth:`_tally`)."""
         def delivered(err: Any, _msg: Any) -> None:
-            self.report.pending -= 1
             if err is None:
-                self.report.acknowledged += 1
-                self.report.replayed += 1
-                self._replay_acked.append(event_id)
-            elif err.code() in SPOOLABLE or err.retriable() or err.fatal():
+                return
+            self._handed -= 1
+            self._replay_failed.add(event_id)
+            if err.code() in SPOOLABLE or err.retriable() or err.fatal():
                 self._renew = self._renew or err.fatal()
                 self._setback = True  # it stays in the spool
             else:
@@ -358,6 +422,7 @@ class HubProducer:
         self._retry_s = min(self._retry_s * 2, self.policy.retry_max_s)
 
     def _snapshot(self) -> DeliveryReport:
+        self._tally()
         return replace(self.report, failed=dict(self.report.failed))
 
     def close(self, timeout_s: float | None = None) -> DeliveryReport:
@@ -366,9 +431,10 @@ class HubProducer:
             self.flush(timeout_s)
             self._producer.purge(in_queue=True, in_flight=False)  # left after a timed-out flush: spool them
             self._producer.poll(0)
+            self._tally()  # before the outcomes are written: acknowledged replays leave the spool
             self._persist()
             self._spool.close()
-            return self._snapshot()
+            return replace(self.report, failed=dict(self.report.failed))
 
     def __enter__(self) -> HubProducer:
         return self

@@ -12,8 +12,9 @@ Python type of the value found. Messages never quote a value: records carry pers
 
 Rule codes: ``required`` (absent without default, or null where null is not allowed), ``type``,
 ``enum``, ``logical_type`` (a value of the right type that is not a valid date, instant, uuid or
-decimal), ``decimal_precision``, ``decimal_scale``, ``range`` (int/long overflow), ``fixed_size``,
-``map_key`` and ``unknown_field``. Logical types and defaults live in :mod:`producers.logical`.
+decimal), ``decimal_precision``, ``decimal_scale``, ``range`` (int/long overflow), ``encoding`` (a
+string UTF-8 cannot encode: a lone surrogate), ``fixed_size``, ``map_key`` and ``unknown_field``.
+Logical types and defaults live in :mod:`producers.logical`.
 """
 
 from __future__ import annotations
@@ -28,11 +29,26 @@ from producers.errors import MISSING, FieldError, RecordInvalid, type_name
 from producers.logical import LOGICAL, Check, default_value, instant, json_default
 
 __all__ = ["MISSING", "PRIMITIVES", "Check", "FieldError", "RecordInvalid", "RecordValidator", "check", "instant",
-           "json_default", "type_name", "validator_for"]
+           "json_default", "type_name", "utf8", "validator_for"]
 
 PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
 _INT_RANGE: dict[str, tuple[int, int]] = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+_NOT_UTF8 = "text UTF-8 can encode (no lone surrogates)"
+
+
+def utf8(text: str) -> bool:
+    """Whether UTF-8 can encode ``text``: Python strings may hold lone surrogates (e.g. from
+    ``surrogateescape`` decoding or JSON ``\\ud800`` escapes); Avro strings may not."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _join(path: str, name: str) -> str:
@@ -135,6 +151,8 @@ class RecordValidator:
                 return value
             if bounds is not None and isinstance(value, int) and not bounds[0] <= value <= bounds[1]:
                 errors.append(FieldError(path, "range", kind, type_name(value), f"{bounds[0]}..{bounds[1]}"))
+            elif kind == "string" and isinstance(value, str) and not utf8(value):
+                errors.append(FieldError(path, "encoding", kind, type_name(value), _NOT_UTF8))
             return convert(value)
         return check
 
@@ -257,6 +275,8 @@ class RecordValidator:
                 entry = f"{path}[#{i}]"
                 if not isinstance(key, str):
                     errors.append(FieldError(entry, "map_key", "string", type_name(key)))
+                elif not utf8(key):
+                    errors.append(FieldError(entry, "map_key", "string", "str", _NOT_UTF8))
                 out[key] = values(item, entry, errors)
             return out
         return check_map

@@ -8,6 +8,7 @@ take the fast path (otherwise it buys nothing).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
@@ -20,7 +21,7 @@ import pytest
 from hub.catalogue import Dataset, load_catalogue
 from hub.errors import ValidationError
 from producers.encoding import FastWriter, long_bytes
-from producers.envelope import EventEncoder, Source, avro_body, envelope, new_event_id
+from producers.envelope import EventEncoder, Source, _known_layout, avro_body, envelope, new_event_id
 from producers.simulator import MinistriesSimulator
 from producers.validation import RecordValidator
 
@@ -36,10 +37,7 @@ def reference(dataset: Dataset, op: str, key: str, record: Any, event_time: Any,
                          event_id=event_id, now=NOW)
     except ValidationError:
         return None
-    try:
-        return avro_body(dataset.parsed_envelope, event)
-    except UnicodeEncodeError:  # a lone surrogate passes the validator, not UTF-8: emit raises this either way
-        return None
+    return avro_body(dataset.parsed_envelope, event)
 
 
 def fast(dataset: Dataset, op: str, key: str, record: Any, event_time: Any, event_id: str) -> bytes | None:
@@ -205,6 +203,20 @@ def test_the_encoder_reports_every_bad_field_as_the_validator_does() -> None:
     assert "Phạm" not in str(caught.value)
 
 
+@pytest.mark.parametrize(("key", "record", "event_id", "field", "rule"), [
+    ("k", citizen(full_name="Ph\udca1m"), None, "full_name", "encoding"),
+    ("k", citizen(phone="\ud800"), None, "phone", "encoding"),
+    ("k\udc80", citizen(), None, "key", "text UTF-8 can encode (no lone surrogates)"),
+    ("k", citizen(), "e-\udfff", "event_id", "a string, text UTF-8 can encode (no lone surrogates)"),
+])
+def test_a_lone_surrogate_is_a_validation_error_naming_the_field(key: str, record: dict[str, Any],
+                                                                 event_id: str | None, field: str, rule: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        EventEncoder(CITIZEN).encode("u", key, record, "sdk", 1, event_id=event_id)
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert "Ph" not in str(caught.value) and "\ud800" not in str(caught.value)
+
+
 def test_new_event_ids_are_distinct_version_4_uuids() -> None:
     import uuid
 
@@ -254,3 +266,14 @@ def test_the_event_encoder_takes_odd_positions_and_times_through_the_reference_p
                          event_id="e", now=NOW)
         assert encoder.encode("u", "k", citizen(), "sdk", position, when, "e", NOW) == (
             "e", avro_body(CITIZEN.parsed_envelope, event))
+
+
+def test_an_envelope_of_another_layout_takes_the_generic_writer_with_fastavros_bytes() -> None:
+    schema = copy.deepcopy(CITIZEN.envelope_schema)
+    schema["fields"].append({"name": "trace", "type": ["null", "string"], "default": None})
+    other = dataclasses.replace(CITIZEN, envelope_schema=schema)
+    event = envelope(other, "u", "k", citizen(), Source("BCA", "sdk", 5), event_id="e", now=NOW)
+    assert EventEncoder(other).encode("u", "k", citizen(), "sdk", 5, None, "e", NOW) == (
+        "e", avro_body(other.parsed_envelope, event))
+    assert (_known_layout(other.envelope_schema), [_known_layout(d.envelope_schema) for d in CATALOGUE]) == (
+        False, [True for _ in CATALOGUE])

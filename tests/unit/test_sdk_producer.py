@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,12 @@ class Registrar:
 def producer(spool_dir: Path, registrar: Registrar | None = None) -> HubProducer:
     return HubProducer(f"127.0.0.1:{free_port()}", "t", CATALOGUE, registrar or Registrar(), system="dancu-core",
                        config={"log_level": 0}, spool_dir=spool_dir, policy=POLICY)
+
+
+ENTERPRISE_RECORD = {"tax_code": "0101234567", "name": "Công ty TNHH Phần mềm Sông Hồng",
+                     "legal_form": "LLC_ONE_MEMBER", "status": "ACTIVE", "registration_date": date(2015, 3, 9),
+                     "main_industry_code": "6201", "head_office_address": {"line": "45 Lê Lợi", "province_code": "79"},
+                     "charter_capital": Decimal("5000000000")}
 
 
 def citizen(n: int) -> dict[str, Any]:
@@ -93,6 +100,22 @@ def test_unreachable_registry_spools_without_a_schema_id_and_backs_off(tmp_path:
     reasons = ["registry unreachable"] + ["backlog"] * 19  # the rest queue behind the first, unasked
     assert (registrar.calls, spooled(tmp_path)) == (1, [(i, citizen(n)["cccd"], reason)
                                                         for n, (i, reason) in enumerate(zip(ids, reasons))])
+
+
+def test_sends_failing_after_later_events_were_spooled_replay_before_them(tmp_path: Path) -> None:
+    registrar = Registrar()
+    sdk = producer(tmp_path, registrar)
+    sent = [sdk.emit("population.citizen", "c", citizen(n)["cccd"], citizen(n)) for n in range(40)]  # unresolved
+    registrar.reachable = False  # the next dataset's schema cannot be registered: its event is spooled at once
+    behind = [sdk.emit("enterprise.registration", "c", "0101234567", ENTERPRISE_RECORD)]
+    behind += [sdk.emit("population.citizen", "u", citizen(n)["cccd"], citizen(n)) for n in range(10)]
+    assert sdk.close() == DeliveryReport(spooled=51, backlog=51)  # the 40 timed out after the 11 were spooled
+    spool = Spool.open(tmp_path / "dancu-core.sqlite3")
+    try:
+        replay_order = [row.event_id for row in spool.oldest(100)]
+    finally:
+        spool.close()
+    assert replay_order == sent + behind
 
 
 def test_a_bad_record_is_refused_before_anything_is_queued(tmp_path: Path) -> None:

@@ -113,6 +113,10 @@ def without(record: dict[str, Any], *path: str) -> dict[str, Any]:
         (CIVIL, death(occurred_at="2025-02-14T22:05:00"), ("occurred_at", "logical_type", "timestamp-millis", "str")),
         (CIVIL, death(occurred_at=1.7e12), ("occurred_at", "type", "timestamp-millis", "float")),
         (CIVIL, death(occurred_at=10**20), ("occurred_at", "range", "timestamp-millis", "int")),
+        (CITIZEN, citizen(full_name="Nguy\udc85n"), ("full_name", "encoding", "string", "str")),
+        (CITIZEN, citizen(place_of_origin="\ud800"), ("place_of_origin", "encoding", "string", "str")),
+        (CITIZEN, citizen(permanent_address={"line": "12 Tr\udce0ng Tiền", "province_code": "01"}),
+         ("permanent_address.line", "encoding", "string", "str")),
     ],
 )
 def test_each_rule_names_path_rule_and_types(dataset: Any, record: dict[str, Any],
@@ -247,7 +251,7 @@ def test_arrays_maps_unions_fixed_and_named_references() -> None:
     _, errors = VALIDATOR.validate({
         "members": [{"cccd": "001190012345", "relation": "HEAD"}, {"cccd": "001205000042", "relation": "CON"}],
         "head": {"relation": "HEAD"},
-        "labels": {"tầng": "ba", 7: 1},
+        "labels": {"tầng": "ba", 7: 1, "\ud800": 2},
         "code": 1.5,
         "digest": b"\x00\x01",
         "request_id": "không phải uuid",
@@ -258,6 +262,7 @@ def test_arrays_maps_unions_fixed_and_named_references() -> None:
         ("head.cccd", "required", "string", "missing"),
         ("labels[#0]", "type", "int", "str"),
         ("labels[#1]", "map_key", "string", "int"),
+        ("labels[#2]", "map_key", "string", "str"),
         ("code", "type", "null|int|string", "float"),
         ("digest", "fixed_size", "fixed Digest", "bytes"),
         ("request_id", "logical_type", "uuid", "str"),
