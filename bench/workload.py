@@ -8,7 +8,7 @@ from typing import Any
 
 from hub import wire
 from hub.catalogue import Dataset
-from producers.envelope import Source, envelope
+from producers.envelope import Source, envelope, new_event_id
 from producers.simulator import PopulationSimulator
 
 
@@ -25,6 +25,6 @@ def build(dataset: Dataset, schema_id: int, count: int, seed: int = 1) -> Worklo
     encoded = []
     for i, (op, key, record) in enumerate(records):
         event = envelope(dataset, op, key, record, Source(dataset.owner.code, "bench", i), event_time=now,
-                         event_id=f"bench-{i}", now=now)
+                         event_id=new_event_id(), now=now)  # the size the SDK sends
         encoded.append((key.encode(), wire.encode(schema_id, dataset.parsed_envelope, event)))
     return Workload(dataset, records, encoded)
