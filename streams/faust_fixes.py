@@ -21,9 +21,10 @@ jump is always an artifact. :func:`install` therefore changes five things:
 * a jump is not recorded as a gap (it is logged, with topic, partition and offsets only);
 * the commit of a partition waits while its earliest acknowledged offset is past the committed one: the
   messages in between have not been processed (faust would commit across a hole of exactly one offset);
-* a timer looks for partitions whose commit is held that way with nothing in flight below the hole, twice in
-  a row, and seeks them back to their committed offset, so the skipped messages are read again. Messages
-  after the hole are then processed a second time: at least once, as everywhere in the streams;
+* a timer looks for partitions whose commit is held that way while later messages keep being processed
+  (:class:`HoleWatch`), and seeks them back to their committed offset, so the skipped messages are read
+  again. Messages after the hole are then processed a second time: at least once, as everywhere in the
+  streams;
 * a partition without a committed offset is sought back to its first offset, which counts as committed:
   faust's seek leaves such a partition where the fetcher was (skipped messages are never read again) and
   its commit takes whatever run of acknowledged offsets comes first;
@@ -108,26 +109,37 @@ def hole(acked: list[int], committed: int | None) -> tuple[int, int] | None:
 
 
 class HoleWatch:
-    """Decides which partitions to seek back: those whose hole is the same at two checks in a row and has no
-    message in flight (taken from the fetcher, not yet acknowledged) inside it. Pure: fed by :func:`install`'s
-    timer."""
+    """Decides which partitions to seek back (pure; fed by :func:`install`'s timer).
 
-    def __init__(self) -> None:
-        self._seen: dict[TP, tuple[int, int]] = {}
+    A hole whose messages wait in an agent's queue fills by itself; one whose messages were skipped never
+    does. Agents acknowledge a partition's messages in offset order, so once acknowledgements *past* an
+    unchanged hole keep arriving while nothing inside it is in flight (taken by an agent, not acknowledged),
+    its messages were skipped: seek back. A hole that stays unchanged for ``stale_checks`` checks with
+    nothing in flight is sought back too (a skip at the tail of a partition that receives nothing more)."""
 
-    def check(self, holes: dict[TP, tuple[int, int]], in_flight: dict[TP, list[int]]) -> list[tuple[TP, int]]:
-        """``holes``: partition → (committed, first acknowledged); ``in_flight``: partition → offsets taken but
-        not acknowledged. Returns (partition, committed offset) to seek to."""
+    def __init__(self, stale_checks: int = 15) -> None:
+        self._stale_checks = stale_checks
+        self._seen: dict[TP, tuple[tuple[int, int], int, int]] = {}  # hole, last acknowledged, checks
+
+    def check(self, holes: dict[TP, tuple[int, int]], last_acked: dict[TP, int],
+              in_flight: dict[TP, list[int]]) -> list[tuple[TP, int]]:
+        """``holes``: partition → (committed, first acknowledged); ``last_acked``: partition → highest
+        acknowledged offset; ``in_flight``: partition → offsets taken by agents, not acknowledged. Returns
+        (partition, committed offset) to seek to."""
         due: list[tuple[TP, int]] = []
-        current: dict[TP, tuple[int, int]] = {}
+        kept: dict[TP, tuple[tuple[int, int], int, int]] = {}
         for tp, (committed, first) in holes.items():
+            last = last_acked.get(tp, first)
             if any(committed <= o < first for o in in_flight.get(tp, ())):
                 continue
-            if self._seen.get(tp) == (committed, first):
+            seen = self._seen.get(tp)
+            if seen is None or seen[0] != (committed, first):
+                kept[tp] = ((committed, first), last, 1)
+            elif last > seen[1] or seen[2] + 1 >= self._stale_checks:
                 due.append((tp, committed))
             else:
-                current[tp] = (committed, first)
-        self._seen = current
+                kept[tp] = (seen[0], seen[1], seen[2] + 1)
+        self._seen = kept
         return due
 
 
@@ -144,19 +156,19 @@ def install(app: faust.App, every_s: float = CHECK_EVERY_S) -> None:
     async def seek_back_skipped() -> None:
         consumer = cast(Consumer, app.consumer)
         assigned = consumer.assignment()
-        holes = {}
+        holes, last_acked = {}, {}
         for tp in list(consumer._acked):
             found = hole(consumer._acked[tp], consumer._committed_offset.get(tp))
             if found is not None and tp in assigned:
-                holes[tp] = found
+                holes[tp], last_acked[tp] = found, max(consumer._acked[tp])
         if not holes:
-            watch.check({}, {})
+            watch.check({}, {}, {})
             return
         in_flight: dict[TP, list[int]] = {}
         for message in list(consumer._unacked_messages):
             if not message.acked and message.tp in holes and message.generation_id == app.consumer_generation_id:
                 in_flight.setdefault(message.tp, []).append(message.offset)
-        for tp, offset in watch.check(holes, in_flight):
+        for tp, offset in watch.check(holes, last_acked, in_flight):
             log.warning("reading %s[%d] again from its committed offset %d: the offsets before %d were never "
                         "processed", tp.topic, tp.partition, offset, holes[tp][1])
             await consumer.seek(tp, offset)
