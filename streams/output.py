@@ -34,6 +34,8 @@ log = logging.getLogger("hub.streams")
 POLL_INTERVAL_S = 0.002
 """How often a waiting batch serves delivery reports (librdkafka lingers 5 ms before it sends)."""
 BUFFER_FULL_WAIT_S = 0.05
+UNASSIGNED = -1
+"""librdkafka's "no partition given": the partitioner picks one from the key."""
 
 Headers = Sequence[tuple[str, bytes]] | None
 
@@ -88,22 +90,20 @@ class OutputBatch:
     def __init__(self, client: ProducerClient) -> None:
         self._client = client
         self.acks = Acks()
+        self._on_delivery = self.acks.on_delivery
 
     def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None,
              headers: Headers = None) -> None:
         """Hand one message to the producer (raises its errors for messages it cannot even queue)."""
-        kwargs: dict[str, Any] = {"on_delivery": self.acks.on_delivery}
-        if partition is not None:
-            kwargs["partition"] = partition
-        if headers:
-            kwargs["headers"] = headers
+        where = UNASSIGNED if partition is None else partition
         while True:
             try:
-                self._client.produce(topic, value, key, **kwargs)
+                self._client.produce(topic, value, key, partition=where, on_delivery=self._on_delivery,
+                                     headers=headers)
                 break
             except BufferError:  # the local queue is full: let librdkafka drain it (backpressure)
                 self._client.poll(BUFFER_FULL_WAIT_S)
-        self.acks.expect()
+        self.acks.sent += 1
 
     async def acknowledged(self) -> None:
         """Return once every message sent is acknowledged; raise :class:`DeliveryFailed` on the first refusal."""
