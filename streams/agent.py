@@ -1,9 +1,10 @@
 """The faust side of one dataset: batches of raw events in, clean and dead-letter messages out, state after.
 
 Delivery guarantee: at least once, with no loss and no duplicate of the processor's own making in normal
-operation. Per batch, every outcome is sent first; then, event by event, the batch waits for the broker's
-acknowledgement of the event's output and only then writes the key's state (dedup window, current version)
-to the faust tables; only after the batch returns does faust mark its offsets for commit. So a state entry
+operation. Per batch, every outcome is sent first (through the worker's one producer,
+:mod:`streams.output`); then the batch waits for the broker's acknowledgement of all of its output and only
+then writes the keys' state (dedup window, current version) to the faust tables, in the order of the
+events; only after the batch returns does faust mark its offsets for commit. So a state entry
 always describes output that is already in Kafka, and an offset is never committed ahead of its output.
 
 A crash (SIGKILL) in the middle of a batch leaves output in Kafka whose state was not yet written — sent but
@@ -36,17 +37,17 @@ import os
 import time
 import traceback
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-import faust
 from faust.streams import _current_event
 from faust.types import EventT
 
 from streams.base import Accepted, Duplicate, Rejected
 from streams.dead_letters import dead_letter_headers
 from streams.ordering import KeyState
+from streams.output import OutputBatch, OutputProducer
 from streams.processor import DatasetProcessor
 
 log = logging.getLogger("hub.streams")
@@ -74,6 +75,20 @@ def _fail_stop(exc: BaseException) -> None:
     os._exit(FAIL_STOP_EXIT_CODE)
 
 
+def batched(process: Callable[[list[EventT]], Awaitable[None]], size: int = BATCH_SIZE,
+            within_s: float = BATCH_WITHIN_S) -> Callable[[Any], Awaitable[None]]:
+    """An agent body running ``process`` on batches of its stream (faust commits a batch's offsets only
+    after ``process`` returned); any exception in ``process`` is a fail-stop."""
+    async def run(stream: Any) -> None:
+        async for events in stream.take_events(size, within=within_s):
+            try:
+                await process(events)
+            except Exception as exc:  # faust would ack the batch and carry on: its output may be incomplete
+                _fail_stop(exc)
+
+    return run
+
+
 class CleaningAgent:
     """Cleans one dataset's raw topic into its clean and dead-letter topics.
 
@@ -81,9 +96,10 @@ class CleaningAgent:
     (CCCD → ISO date) from the clean current state of ``population.citizen``: the citizen agent
     ``feeds_births``, the civil-status agent reads it for the death-before-birth rule."""
 
-    def __init__(self, processor: DatasetProcessor, clean: faust.TopicT, dlq: faust.TopicT, keys: Any,
+    def __init__(self, processor: DatasetProcessor, output: OutputProducer, clean: str, dlq: str, keys: Any,
                  births: Any, feeds_births: bool = False) -> None:
         self.processor = processor
+        self._output = output
         self._clean = clean
         self._dlq = dlq
         self._keys = keys
@@ -91,22 +107,19 @@ class CleaningAgent:
         self._feeds_births = feeds_births
 
     async def run(self, stream: Any) -> None:
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
-            try:
-                await self.process(events)
-            except Exception as exc:  # faust would ack the batch and carry on: its output may be incomplete
-                _fail_stop(exc)
+        await batched(self.process)(stream)
 
     async def process(self, events: list[EventT]) -> None:
-        """Send every outcome of ``events``; write each accepted event's state once its output is acknowledged."""
+        """Send every outcome of ``events``; once all of it is acknowledged, write the accepted events' state."""
         overlay: dict[bytes, KeyState] = {}  # state of keys changed by earlier events of this batch
-        sent: list[tuple[Awaitable[Any], EventT, bytes, Accepted | None]] = []
+        accepted: list[tuple[EventT, bytes, Accepted]] = []
+        out = self._output.batch()
         for event in events:
             _make_current(event)
             msg = event.message
             decoded = self.processor.decode(msg.value, msg.key)
             if isinstance(decoded, Rejected):
-                sent.append((await self._dead_letter(event, decoded), event, b"", None))
+                self._dead_letter(out, event, decoded)
                 continue
             key = decoded.key.encode()
             state = overlay[key] if key in overlay else self._state(key)
@@ -114,20 +127,17 @@ class CleaningAgent:
             if isinstance(outcome, Duplicate):
                 log.debug("duplicate %s[%d]@%d dropped", msg.topic, msg.partition, msg.offset)
             elif isinstance(outcome, Rejected):
-                sent.append((await self._dead_letter(event, outcome), event, key, None))
+                self._dead_letter(out, event, outcome)
             else:
-                headers = [LATE_HEADER] if outcome.late else None
-                ack = await self._clean.send(key=msg.key, value=outcome.value, partition=msg.partition,
-                                             headers=headers)
+                out.send(self._clean, msg.key, outcome.value, msg.partition, [LATE_HEADER] if outcome.late else None)
                 overlay[key] = outcome.state
-                sent.append((ack, event, key, outcome))
-        for ack, event, key, accepted in sent:  # in order: acknowledgements arrive in order per partition
-            await ack  # raises when the producer gave up on the message
-            if accepted is not None:
-                _make_current(event)
-                self._keys[key] = accepted.state.to_bytes()
-                if self._feeds_births and not accepted.late:
-                    self._set_birth(key, accepted.current)
+                accepted.append((event, key, outcome))
+        await out.acknowledged()  # raises when the producer gave up on a message
+        for event, key, outcome in accepted:
+            _make_current(event)
+            self._keys[key] = outcome.state.to_bytes()
+            if self._feeds_births and not outcome.late:
+                self._set_birth(key, outcome.current)
 
     def _state(self, key: bytes) -> KeyState | None:
         raw = self._keys.get(key)
@@ -143,10 +153,10 @@ class CleaningAgent:
         elif self._births.get(cccd) is not None:
             del self._births[cccd]
 
-    async def _dead_letter(self, event: EventT, rejected: Rejected) -> Awaitable[Any]:
+    def _dead_letter(self, out: OutputBatch, event: EventT, rejected: Rejected) -> None:
         msg = event.message
         # Offsets and reason codes only: the payload may carry personal data.
         log.info("rejected %s[%d]@%d: %s %s", msg.topic, msg.partition, msg.offset, rejected.rejection.reason,
                  rejected.rejection.field)
         headers = dead_letter_headers(rejected, msg.topic, msg.partition, msg.offset, int(time.time() * 1000))
-        return await self._dlq.send(key=msg.key, value=msg.value, partition=msg.partition, headers=headers)
+        out.send(self._dlq, msg.key, msg.value, msg.partition, headers)

@@ -30,6 +30,7 @@ from registry.store import KafkaSchemaStore
 from streams import faust_fixes
 from streams.agent import CleaningAgent
 from streams.clean_schema import clean_envelope_schema, clean_subject
+from streams.output import OutputProducer
 from streams.processor import DatasetProcessor
 from hub.topics import ensure_topics
 from streams.golden.agents import add_golden_agents, changelog_topics, golden_topics_to_create
@@ -75,30 +76,29 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
     faust_fixes.install(app)  # faust would commit offsets it skipped at a rebalance
     schema_store = KafkaSchemaStore(kafka.bootstrap_servers, registry.topic)
     schemas = SchemaCache(schema_store.schema)
+    output = OutputProducer.for_app(app)
     births = app.GlobalTable("citizen-births", key_type=bytes, value_type=bytes, partitions=kafka.partitions)
     tables: list[CollectionT] = [births]
     for dataset in catalogue:
         clean_schema = clean_envelope_schema(dataset)
         schema_id = schema_store.register(clean_subject(dataset, hub.namespace), clean_schema)
         processor = DatasetProcessor(dataset, schemas, schema_id, clean_schema)
-        tables.append(_add_cleaning_agent(app, hub.namespace, kafka.partitions, dataset, processor, births))
+        tables.append(_add_cleaning_agent(app, output, hub.namespace, kafka.partitions, dataset, processor, births))
     if golden:
-        add_golden_agents(app, hub.namespace, catalogue, schemas, schema_store)
-        add_quality_agents(app, hub.namespace, catalogue, schemas, schema_store)
+        add_golden_agents(app, hub.namespace, catalogue, schemas, schema_store, output)
+        add_quality_agents(app, hub.namespace, catalogue, schemas, schema_store, output=output)
         ensure_topics(kafka, [*golden_topics_to_create(hub.namespace), *quality_topics_to_create(hub.namespace)])
     ensure_compacted_topics(kafka, sorted({t.changelog_topic.get_topic_name() for t in tables} | set(
         changelog_topics(app))))
     return app
 
 
-def _add_cleaning_agent(app: faust.App, namespace: str, partitions: int, dataset: Dataset,
+def _add_cleaning_agent(app: faust.App, output: OutputProducer, namespace: str, partitions: int, dataset: Dataset,
                         processor: DatasetProcessor, births: GlobalTableT) -> CollectionT:
     """Declares the dataset's topics, key-state table and agent; returns the table."""
     topics = dataset.topics(namespace)
     raw = app.topic(topics.raw, key_serializer="raw", value_serializer="raw")
-    clean = app.topic(topics.clean, key_serializer="raw", value_serializer="raw")
-    dlq = app.topic(topics.dlq, key_serializer="raw", value_serializer="raw")
     keys = app.Table(f"{dataset.table_stem}-keys", key_type=bytes, value_type=bytes, partitions=partitions)
-    agent = CleaningAgent(processor, clean, dlq, keys, births, feeds_births=dataset.name == "population.citizen")
+    agent = CleaningAgent(processor, output, topics.clean, topics.dlq, keys, births, feeds_births=dataset.name == "population.citizen")
     app.agent(raw, name=f"clean_{dataset.table_stem}")(agent.run)
     return keys

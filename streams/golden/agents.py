@@ -13,10 +13,15 @@ app was built with (``rocksdict://`` or ``memory://``), so the state survives a 
 the partitioning of the topic that feeds it: the source tables that of the clean topics, the golden
 tables that of the contributions topics, so every key is merged by exactly one worker.
 
-Delivery is at least once. When a worker dies after writing a state but before its sends went out, the
-redelivered input finds the state already holding it; :func:`.routing.route` and :func:`.merge.apply` then
-send everything the state says again (golden records ignore what they hold; a golden change published
-again carries the same event id).
+Delivery is at least once. Both agents work in batches (:func:`streams.agent.batched`): every send of a
+batch goes through the worker's one producer (:mod:`streams.output`), the batch waits until all of it is
+acknowledged, and only then writes the states it changed (the latest per key), in the store of the
+partition the key's event came from; faust commits the batch's offsets after that. Within a batch, a key's
+later events see the state its earlier ones left. When a worker dies after writing a state but before its
+offsets were committed, the redelivered input finds the state already holding it; :func:`.routing.route`
+and :func:`.merge.apply` then send everything the state says again (golden records ignore what they hold; a
+golden change published again carries the same event id, derived from (entity, key, revision)). When it
+dies before the acknowledgements, nothing was written and the batch is processed again as new.
 """
 
 from __future__ import annotations
@@ -31,15 +36,17 @@ import faust
 from hub import wire
 from hub.catalogue import GOLDEN_ENTITIES, Catalogue, Dataset
 from hub.errors import WireFormatError
+from streams.agent import _make_current, batched
 from streams.golden import publish
 from streams.golden.base import RegisteredWriter, SchemaRegistrar
 from streams.golden.codec import (decode_contribution, decode_golden, decode_source_state, encode_contribution,
                                   encode_golden, encode_source_state)
 from streams.golden.errors import CorruptState
-from streams.golden.merge import apply
-from streams.golden.routing import route
+from streams.golden.merge import Golden, apply
+from streams.golden.routing import SourceState, route
 from streams.golden.rules import check_catalogue
 from streams.golden.values import SourceEvent
+from streams.output import OutputBatch, OutputProducer
 
 log = logging.getLogger("hub.streams.golden")
 
@@ -71,22 +78,24 @@ def changelog_topics(app: faust.App) -> list[str]:
 
 
 def add_golden_agents(app: faust.App, namespace: str, catalogue: Catalogue, schemas: wire.SchemaCache,
-                      store: SchemaRegistrar) -> None:
+                      store: SchemaRegistrar, output: OutputProducer | None = None) -> None:
     """Add the golden merge to ``app``: a routing agent per dataset that is an authority for a golden
     attribute, a merging agent per golden entity, their tables, and a task creating the output topics.
 
-    ``schemas`` decodes the clean topics; ``store`` registers the golden change schemas (on first use).
+    ``schemas`` decodes the clean topics; ``store`` registers the golden change schemas (on first use);
+    ``output`` sends (default: the app's :meth:`~streams.output.OutputProducer.for_app`).
     Raises :class:`~streams.golden.errors.RulesMismatch` if the catalogue's ``authoritative`` lists are not
     the ones the merge rules implement."""
     check_catalogue(catalogue)
+    output = output or OutputProducer.for_app(app)
     contributions = {e: _raw_topic(app, contributions_topic(namespace, e), internal=True) for e in GOLDEN_ENTITIES}
     outputs = {e: _raw_topic(app, publish.golden_topic(namespace, e), internal=True) for e in GOLDEN_ENTITIES}
     for dataset in catalogue:
         if any(dataset.authoritative.values()):
-            _add_router(app, namespace, dataset, schemas, contributions)
+            _add_router(app, namespace, dataset, schemas, output)
     for entity in GOLDEN_ENTITIES:
         writer = RegisteredWriter(store, publish.subject(namespace, entity), publish.envelope_schema(entity))
-        _add_merger(app, entity, contributions, outputs[entity], writer)
+        _add_merger(app, namespace, entity, contributions[entity], output, writer)
 
     async def declare_outputs() -> None:
         for topic in outputs.values():
@@ -104,67 +113,94 @@ def _bytes_table(app: faust.App, name: str, help: str) -> Any:
     return app.Table(name, key_type=bytes, value_type=bytes, help=help)
 
 
+Where = tuple[int, bytes]
+"""A key in the store of one partition (faust's stores are per partition of the event being processed)."""
+
+
 def _add_router(app: faust.App, namespace: str, dataset: Dataset, schemas: wire.SchemaCache,
-                contributions: dict[str, Any]) -> None:
+                output: OutputProducer) -> None:
     topics = dataset.topics(namespace)
-    clean, dlq = _raw_topic(app, topics.clean), _raw_topic(app, topics.dlq)
+    clean = _raw_topic(app, topics.clean)
     table = _bytes_table(app, f"golden-source-{dataset.table_stem}",
                          f"What each {dataset.name} record has told the golden records")
 
-    async def route_events(stream: Any) -> None:
-        async for event in stream.events():
+    async def route_batch(events: list[Any]) -> None:  # events of a raw-bytes topic
+        out = output.batch()
+        states: dict[Where, SourceState | None] = {}  # as earlier events of the batch left them
+        changed: dict[Where, Any] = {}
+        for event in events:
             try:
                 _, envelope = schemas.decode(event.value)
             except WireFormatError as exc:
-                await _dead_letter(dlq, event, exc.code)
+                _dead_letter(out, topics.dlq, event, exc.code)
                 continue
             source = SourceEvent.from_envelope(dataset.name, envelope)
-            key = source.key.encode()
-            state = decode_source_state(table.get(key))
+            where = (event.message.partition, source.key.encode())
+            if where in states:
+                state = states[where]
+            else:
+                _make_current(event)
+                state = states[where] = decode_source_state(table.get(where[1]))
             routed = route(state, source)
             if routed.state is not state and routed.state is not None:
-                table[key] = encode_source_state(routed.state)
+                states[where], changed[where] = routed.state, event
             for c in routed.send:
-                await contributions[c.entity].send(key=c.key.encode(), value=encode_contribution(c))
+                out.send(contributions_topic(namespace, c.entity), c.key.encode(), encode_contribution(c))
+        await out.acknowledged()
+        for where, event in changed.items():
+            _make_current(event)
+            table[where[1]] = encode_source_state(states[where])  # type: ignore[arg-type]
 
-    app.agent(clean, name=f"golden_route_{dataset.table_stem}")(route_events)
+    app.agent(clean, name=f"golden_route_{dataset.table_stem}")(batched(route_batch))
 
 
-def _add_merger(app: faust.App, entity: str, contributions: dict[str, Any], output: Any,
+def _add_merger(app: faust.App, namespace: str, entity: str, contributions: Any, output: OutputProducer,
                 writer: RegisteredWriter) -> None:
     table = _bytes_table(app, f"golden-{entity}", f"The merge state of every golden {entity} record")
+    republished: dict[bytes, int] = {}  # replays after a restart publish the latest change once
+    golden_topic = publish.golden_topic(namespace, entity)
 
-    async def merge_contributions(stream: Any) -> None:
-        republished: dict[bytes, int] = {}  # replays after a restart publish the latest change once
-        async for event in stream.events():
+    async def merge_batch(events: list[Any]) -> None:  # events of a raw-bytes topic
+        out = output.batch()
+        states: dict[Where, Golden | None] = {}  # as earlier events of the batch left them
+        changed: dict[Where, Any] = {}
+        for event in events:
+            where = (event.message.partition, event.key)
             try:
                 contribution = decode_contribution(event.value)
-                golden = decode_golden(table.get(event.key))
+                if where not in states:
+                    _make_current(event)
+                    states[where] = decode_golden(table.get(event.key))
             except CorruptState as exc:
                 msg = event.message
                 log.error("skipping %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, exc)
                 continue
+            golden = states[where]
             applied = apply(golden, contribution)
             if applied.golden is not golden:
-                table[event.key] = encode_golden(applied.golden)
+                states[where], changed[where] = applied.golden, event
             for relay in applied.relays:
-                await contributions[relay.entity].send(key=relay.key.encode(), value=encode_contribution(relay))
+                out.send(contributions_topic(namespace, relay.entity), relay.key.encode(), encode_contribution(relay))
             change = applied.change
             if change is None or (applied.replayed and republished.get(event.key) == change.revision):
                 continue
             if applied.replayed:
                 republished[event.key] = change.revision
             envelope = publish.envelope(change, datetime.now(timezone.utc))
-            await output.send(key=event.key, value=await writer.encode(envelope))
+            out.send(golden_topic, event.key, await writer.encode(envelope))
+        await out.acknowledged()
+        for where, event in changed.items():
+            _make_current(event)
+            table[where[1]] = encode_golden(states[where])  # type: ignore[arg-type]
 
-    app.agent(contributions[entity], name=f"golden_merge_{entity}")(merge_contributions)
+    app.agent(contributions, name=f"golden_merge_{entity}")(batched(merge_batch))
 
 
-async def _dead_letter(dlq: Any, event: Any, code: str) -> None:
+def _dead_letter(out: OutputBatch, dlq: str, event: Any, code: str) -> None:
     """A clean-topic message that does not decode is a hub fault: keep its bytes where operators look."""
     msg = event.message
     log.error("golden: undecodable %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, code)
-    headers = {"reason": code.encode(), "source_topic": msg.topic.encode(),
-               "source_partition": str(msg.partition).encode(), "source_offset": str(msg.offset).encode(),
-               "rejected_at_ms": str(int(time.time() * 1000)).encode()}
-    await dlq.send(key=event.key, value=event.value or b"", headers=headers)
+    headers = [("reason", code.encode()), ("source_topic", msg.topic.encode()),
+               ("source_partition", str(msg.partition).encode()), ("source_offset", str(msg.offset).encode()),
+               ("rejected_at_ms", str(int(time.time() * 1000)).encode())]
+    out.send(dlq, event.key, event.value or b"", headers=headers)

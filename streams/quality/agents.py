@@ -13,7 +13,10 @@ publishes a window once it is due (:func:`.windows.accept`). A timer sends every
 wall clock, so the last minute of a source that went quiet is published too.
 
 Counting is at least once: after a crash, the stats of the messages processed since the last commit are
-sent again and counted twice in their windows.
+sent again and counted twice in their windows. Every agent here works in batches
+(:func:`streams.agent.batched`) and sends through the worker's one producer (:mod:`streams.output`): a batch
+waits until all its output is acknowledged before the combiner writes its table, and faust commits the
+batch's offsets after that.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ import faust
 from hub import wire
 from hub.catalogue import Catalogue, Dataset
 from hub.errors import WireFormatError
+from streams.agent import _make_current, batched
 from streams.golden.base import RegisteredWriter, SchemaRegistrar
 from streams.quality import publish
 from streams.quality.aggregate import Observation, WindowStats, field_paths, observe_envelope, summarize
 from streams.quality.codec import decode_news, decode_state, encode_news, encode_state
 from streams.quality.errors import CorruptQualityState
-from streams.quality.windows import GRACE_MS, Tick, accept
+from streams.quality.windows import GRACE_MS, QualityState, Tick, accept
+from streams.output import OutputProducer
 
 log = logging.getLogger("hub.streams.quality")
 
@@ -48,58 +53,77 @@ def quality_topics_to_create(namespace: str) -> list[str]:
 
 
 def add_quality_agents(app: faust.App, namespace: str, catalogue: Catalogue, schemas: wire.SchemaCache,
-                       store: SchemaRegistrar, tick_s: float = 5.0, grace_ms: int = GRACE_MS) -> None:
+                       store: SchemaRegistrar, tick_s: float = 5.0, grace_ms: int = GRACE_MS,
+                       output: OutputProducer | None = None) -> None:
     """Add to ``app`` an observing agent per raw, clean and dead-letter topic of every dataset, the combining
     agent with its table, a timer ticking every ``tick_s`` seconds, and a task creating the output topic.
 
-    ``schemas`` decodes the datasets' topics; ``store`` registers the quality record schema (on first use)."""
-    news = _raw_topic(app, news_topic(namespace), internal=True)
-    output = _raw_topic(app, publish.quality_topic(namespace), internal=True)
+    ``schemas`` decodes the datasets' topics; ``store`` registers the quality record schema (on first use);
+    ``output`` sends (default: the app's :meth:`~streams.output.OutputProducer.for_app`)."""
+    output = output or OutputProducer.for_app(app)
+    news_name = news_topic(namespace)
+    news = _raw_topic(app, news_name, internal=True)
+    quality = _raw_topic(app, publish.quality_topic(namespace), internal=True)
     paths = {d.name: field_paths(d.record_schema) for d in catalogue}
     for dataset in catalogue:
         topics = dataset.topics(namespace)
         for stage, topic in (("raw", topics.raw), ("clean", topics.clean), ("dlq", topics.dlq)):
-            _add_observer(app, dataset, stage, _raw_topic(app, topic), schemas, paths[dataset.name], news)
+            _add_observer(app, dataset, stage, _raw_topic(app, topic), schemas, paths[dataset.name], output,
+                          news_name)
     writer = RegisteredWriter(store, publish.subject(namespace), publish.schema())
-    table = _add_combiner(app, news, output, writer, paths, grace_ms)
+    table = _add_combiner(app, news, publish.quality_topic(namespace), output, writer, paths, grace_ms)
 
     async def tick() -> None:
         now = Tick(int(time.time() * 1000))
+        out = output.batch()
         for key in list(table.keys()):
-            await news.send(key=key, value=encode_news(now))
+            out.send(news_name, key, encode_news(now))
+        await out.acknowledged()
 
     app.timer(tick_s, name="quality_tick")(tick)
 
     async def declare_output() -> None:
-        await output.maybe_declare()
+        await quality.maybe_declare()
 
     app.task(declare_output)
 
 
-def _add_combiner(app: faust.App, news: Any, output: Any, writer: RegisteredWriter, paths: dict[str, tuple[str, ...]],
-                  grace_ms: int) -> Any:
+def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputProducer, writer: RegisteredWriter,
+                  paths: dict[str, tuple[str, ...]], grace_ms: int) -> Any:
     """The agent combining every worker's stats per (dataset, system); returns its table."""
     table = app.Table("quality-windows", key_type=bytes, value_type=bytes,
                       help="Open and recent windows of every dataset and source system")
 
-    async def combine(stream: Any) -> None:
-        async for event in stream.events():
+    async def combine_batch(events: list[Any]) -> None:  # events of a raw-bytes topic
+        out = output.batch()
+        states: dict[tuple[int, bytes], QualityState] = {}  # as earlier events of the batch left them
+        changed: dict[tuple[int, bytes], Any] = {}
+        for event in events:
+            where = (event.message.partition, event.key)
             try:
-                item, state = decode_news(event.value), decode_state(table.get(event.key))
+                item = decode_news(event.value)
+                if where not in states:
+                    _make_current(event)
+                    states[where] = decode_state(table.get(event.key))
             except CorruptQualityState as exc:
                 msg = event.message
                 log.error("skipping %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, exc)
                 continue
+            state = states[where]
             dataset = event.key.decode(errors="replace").split("|", 1)[0]
             accepted = accept(state, item, paths.get(dataset, ()), grace_ms)
             if accepted.state != state:
-                table[event.key] = encode_state(accepted.state)
+                states[where], changed[where] = accepted.state, event
             if accepted.late is not None:
                 _report_late(accepted.late)
             for record in accepted.publish:
-                await output.send(key=publish.message_key(record), value=await writer.encode(publish.to_avro(record)))
+                out.send(quality_topic, publish.message_key(record), await writer.encode(publish.to_avro(record)))
+        await out.acknowledged()
+        for where, event in changed.items():
+            _make_current(event)
+            table[where[1]] = encode_state(states[where])
 
-    app.agent(news, name="quality_combine")(combine)
+    app.agent(news, name="quality_combine")(batched(combine_batch))
     return table
 
 
@@ -115,7 +139,7 @@ def _raw_topic(app: faust.App, name: str, internal: bool = False) -> Any:
 
 
 def _add_observer(app: faust.App, dataset: Dataset, stage: str, topic: Any, schemas: wire.SchemaCache,
-                  paths: tuple[str, ...], news: Any) -> None:
+                  paths: tuple[str, ...], output: OutputProducer, news: str) -> None:
     def observe(event: Any) -> Observation:
         try:
             _, envelope = schemas.decode(event.value)
@@ -124,12 +148,13 @@ def _add_observer(app: faust.App, dataset: Dataset, stage: str, topic: Any, sche
         reason = _header(event.headers, "reason") if stage == "dlq" else None
         return observe_envelope(dataset.name, stage, int(event.message.timestamp * 1000), envelope, paths, reason)
 
-    async def observe_batches(stream: Any) -> None:
-        async for events in stream.take_events(2000, within=1.0):
-            for stats in summarize(observe(e) for e in events):
-                await news.send(key=f"{stats.dataset}|{stats.system}".encode(), value=encode_news(stats))
+    async def observe_batch(events: list[Any]) -> None:  # events of a raw-bytes topic
+        out = output.batch()
+        for stats in summarize(observe(e) for e in events):
+            out.send(news, f"{stats.dataset}|{stats.system}".encode(), encode_news(stats))
+        await out.acknowledged()
 
-    app.agent(topic, name=f"quality_{stage}_{dataset.table_stem}")(observe_batches)
+    app.agent(topic, name=f"quality_{stage}_{dataset.table_stem}")(batched(observe_batch, within_s=1.0))
 
 
 def _header(headers: Any, name: str) -> str | None:

@@ -1,4 +1,5 @@
-"""The faust shell of one dataset, with fakes at its seams: topics that record sends, tables that are dicts."""
+"""The faust shell of one dataset, with fakes at its seams: a producer client that records sends, tables that
+are dicts."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from hub.catalogue import load_catalogue
 from streams.agent import CleaningAgent
 from streams.clean_schema import clean_envelope_schema
 from streams.ordering import KeyState, version_of
+from streams.output import DeliveryFailed, OutputProducer
+from tests.unit.fakes_output import FakeClient
 from streams.processor import DatasetProcessor
 
 CATALOGUE = load_catalogue()
@@ -39,24 +42,6 @@ class FakeMessage:
 @dataclass(eq=False)
 class FakeEvent:
     message: FakeMessage
-
-
-@dataclass
-class FakeTopic:
-    """Records sends; each send's acknowledgement succeeds unless ``fail`` is set."""
-
-    sent: list[tuple[bytes | None, bytes | None, int | None, Any]] = field(default_factory=list)
-    fail: bool = False
-
-    async def send(self, *, key: bytes | None, value: bytes | None, partition: int | None = None,
-                   headers: Any = None) -> asyncio.Future[None]:
-        self.sent.append((key, value, partition, headers))
-        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if self.fail:
-            ack.set_exception(RuntimeError("not acknowledged"))
-        else:
-            ack.set_result(None)
-        return ack
 
 
 @dataclass
@@ -100,20 +85,21 @@ def event(offset: int, event_id: str, cccd: str, op: str = "c", at: datetime = T
 
 
 @pytest.fixture
-def parts() -> tuple[CleaningAgent, FakeTopic, FakeTopic, FakeTable, FakeTable]:
+def parts() -> tuple[CleaningAgent, FakeClient, FakeTable, FakeTable]:
     processor = DatasetProcessor(CITIZENS, wire.SchemaCache(SCHEMAS.__getitem__), 2, SCHEMAS[2])
-    clean, dlq, keys, births = FakeTopic(), FakeTopic(), FakeTable(), FakeTable()
-    return CleaningAgent(processor, clean, dlq, keys, births, feeds_births=True), clean, dlq, keys, births  # type: ignore[arg-type]
+    client, keys, births = FakeClient(), FakeTable(), FakeTable()
+    output = OutputProducer({}, lambda _config: client)
+    return CleaningAgent(processor, output, "clean", "dlq", keys, births, feeds_births=True), client, keys, births
 
 
-def ids(topic: FakeTopic) -> list[tuple[str, Any]]:
+def ids(client: FakeClient, topic: str) -> list[tuple[str, Any]]:
     schemas = wire.SchemaCache(SCHEMAS.__getitem__)
-    return [(schemas.decode(value)[1]["event_id"], headers) for _, value, _, headers in topic.sent]
+    return [(schemas.decode(value)[1]["event_id"], headers) for _, value, _, headers in client.to(topic)]
 
 
 # --- tests --------------------------------------------------------------------------------------------
 def test_a_batch_sends_outcomes_then_writes_state(parts: Any) -> None:
-    agent, clean, dlq, keys, births = parts
+    agent, client, keys, births = parts
     batch = [event(0, "e1", "001090000001", at=T1, position=2, partition=1),
              event(1, "e1", "001090000001", at=T1, position=2, partition=1),                 # duplicate
              event(2, "e0", "001090000001", op="u", at=T0, position=1, partition=1),         # older: late
@@ -121,10 +107,10 @@ def test_a_batch_sends_outcomes_then_writes_state(parts: Any) -> None:
              event(0, "e9", "001190000009", partition=2),                                    # CCCD says female
              event(1, "e5", "001090000005", partition=2)]
     asyncio.run(agent.process(batch))
-    assert ids(clean) == [("e1", None), ("e0", [("late", b"1")]), ("e5", None)]
-    assert [(key, partition, dict(headers)["reason"]) for key, _, partition, headers in dlq.sent] == [
+    assert ids(client, "clean") == [("e1", None), ("e0", [("late", b"1")]), ("e5", None)]
+    assert [(key, partition, dict(headers)["reason"]) for key, _, partition, headers in client.to("dlq")] == [
         (b"x", 3, b"bad_magic"), (b"001190000009", 2, b"cccd_inconsistent")]
-    assert [partition for _, _, partition, _ in clean.sent] == [1, 1, 2]  # the raw message's partition
+    assert [partition for _, _, partition, _ in client.to("clean")] == [1, 1, 2]  # the raw message's partition
     assert {k: KeyState.from_bytes(v) for k, v in keys.data.items()} == {
         b"001090000001": KeyState(version_of(T1, 2), ("e0", "e1")),
         b"001090000005": KeyState(version_of(T0, 1), ("e5",))}
@@ -133,18 +119,19 @@ def test_a_batch_sends_outcomes_then_writes_state(parts: Any) -> None:
 
 
 def test_state_from_earlier_batches_is_used(parts: Any) -> None:
-    agent, clean, _, keys, births = parts
+    agent, client, keys, births = parts
     asyncio.run(agent.process([event(0, "e1", "001090000001", position=1)]))
     asyncio.run(agent.process([event(1, "e1", "001090000001", position=1),
                                event(2, "e2", "001090000001", op="d", position=2)]))
-    assert ids(clean) == [("e1", None), ("e2", None)]
+    assert ids(client, "clean") == [("e1", None), ("e2", None)]
     assert births.data == {}
     assert births.writes == [("set", b"001090000001", 0), ("del", b"001090000001", 0)]
 
 
 def test_no_state_is_written_when_output_is_not_acknowledged(parts: Any) -> None:
-    agent, clean, _, keys, births = parts
-    clean.fail = True
-    with pytest.raises(RuntimeError, match="not acknowledged"):
+    agent, client, keys, births = parts
+    client.fail = True
+    with pytest.raises(DeliveryFailed) as failed:
         asyncio.run(agent.process([event(0, "e1", "001090000001")]))
-    assert (len(clean.sent), keys.data, births.data) == (1, {}, {})
+    assert (failed.value.topic, failed.value.code) == ("clean", "_MSG_TIMED_OUT")
+    assert (len(client.sent), keys.data, births.data) == (1, {}, {})
