@@ -48,6 +48,7 @@ from streams.base import Accepted, Duplicate, Rejected
 from streams.dead_letters import dead_letter_headers
 from streams.ordering import KeyState
 from streams.output import OutputBatch, OutputProducer
+from streams.ownership import owned_filter
 from streams.processor import DatasetProcessor
 
 log = logging.getLogger("hub.streams")
@@ -133,7 +134,10 @@ class CleaningAgent:
                 overlay[key] = outcome.state
                 accepted.append((event, key, outcome))
         await out.acknowledged()  # raises when the producer gave up on a message
+        owned = await owned_filter(events)
         for event, key, outcome in accepted:
+            if (event.message.topic, event.message.partition) not in owned:
+                continue
             _make_current(event)
             self._keys[key] = outcome.state.to_bytes()
             if self._feeds_births and not outcome.late:

@@ -47,6 +47,7 @@ from streams.golden.routing import SourceState, route
 from streams.golden.rules import check_catalogue
 from streams.golden.values import SourceEvent
 from streams.output import OutputBatch, OutputProducer
+from streams.ownership import owned_filter
 
 log = logging.getLogger("hub.streams.golden")
 
@@ -147,7 +148,10 @@ def _add_router(app: faust.App, namespace: str, dataset: Dataset, schemas: wire.
             for c in routed.send:
                 out.send(contributions_topic(namespace, c.entity), c.key.encode(), encode_contribution(c))
         await out.acknowledged()
+        owned = await owned_filter(events)
         for where, event in changed.items():
+            if (event.message.topic, event.message.partition) not in owned:
+                continue
             _make_current(event)
             table[where[1]] = encode_source_state(states[where])  # type: ignore[arg-type]
 
@@ -189,7 +193,10 @@ def _add_merger(app: faust.App, namespace: str, entity: str, contributions: Any,
             envelope = publish.envelope(change, datetime.now(timezone.utc))
             out.send(golden_topic, event.key, await writer.encode(envelope))
         await out.acknowledged()
+        owned = await owned_filter(events)
         for where, event in changed.items():
+            if (event.message.topic, event.message.partition) not in owned:
+                continue
             _make_current(event)
             table[where[1]] = encode_golden(states[where])  # type: ignore[arg-type]
 

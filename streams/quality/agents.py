@@ -38,6 +38,7 @@ from streams.quality.codec import decode_news, decode_state, encode_news, encode
 from streams.quality.errors import CorruptQualityState
 from streams.quality.windows import GRACE_MS, QualityState, Tick, accept
 from streams.output import OutputProducer
+from streams.ownership import owned_filter
 
 log = logging.getLogger("hub.streams.quality")
 
@@ -119,7 +120,10 @@ def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputP
             for record in accepted.publish:
                 out.send(quality_topic, publish.message_key(record), await writer.encode(publish.to_avro(record)))
         await out.acknowledged()
+        owned = await owned_filter(events)
         for where, event in changed.items():
+            if (event.message.topic, event.message.partition) not in owned:
+                continue
             _make_current(event)
             table[where[1]] = encode_state(states[where])
 

@@ -12,6 +12,7 @@ from typing import Any
 import fastavro
 import pytest
 from faust.streams import current_event
+from faust.types import TP
 
 from hub import wire
 from hub.catalogue import load_catalogue
@@ -39,9 +40,31 @@ class FakeMessage:
     value: bytes | None
 
 
+class FakeFlow:
+    def is_active(self) -> bool:
+        return True
+
+
+@dataclass
+class FakeConsumer:
+    assigned: set[TP]
+
+    def assignment(self) -> set[TP]:
+        return self.assigned
+
+
+@dataclass
+class FakeApp:
+    """What :func:`streams.ownership.owned_filter` reads: no rebalance in progress, ``assigned`` owned."""
+
+    consumer: FakeConsumer = field(default_factory=lambda: FakeConsumer({TP("raw", p) for p in range(8)}))
+    flow_control: FakeFlow = field(default_factory=FakeFlow)
+
+
 @dataclass(eq=False)
 class FakeEvent:
     message: FakeMessage
+    app: FakeApp = field(default_factory=FakeApp)
 
 
 @dataclass
@@ -135,3 +158,15 @@ def test_no_state_is_written_when_output_is_not_acknowledged(parts: Any) -> None
         asyncio.run(agent.process([event(0, "e1", "001090000001")]))
     assert (failed.value.topic, failed.value.code) == ("clean", "_MSG_TIMED_OUT")
     assert (len(client.sent), keys.data, births.data) == (1, {}, {})
+
+
+def test_a_batch_that_outlived_a_partition_leaves_its_state_to_the_new_owner(parts: Any) -> None:
+    agent, client, keys, births = parts
+    moved = FakeApp(FakeConsumer({TP("raw", 2)}))  # partition 1 went to another worker while the batch waited
+    batch = [event(0, "e1", "001090000001", partition=1), event(0, "e5", "001090000005", partition=2)]
+    for e in batch:
+        e.app = moved
+    asyncio.run(agent.process(batch))
+    assert [e for e, _ in ids(client, "clean")] == ["e1", "e5"]  # the output went out (at least once)
+    assert keys.writes == [("set", b"001090000005", 2)]
+    assert births.data == {b"001090000005": b"1990-05-01"}
