@@ -16,7 +16,7 @@ takes it only after the flow stopped, the second skips it without acknowledging 
 forever; the group expels the worker.
 
 The hub's agent topics are written by idempotent, non-transactional producers and are never compacted, so a
-jump is always an artifact. :func:`install` therefore changes five things:
+jump is always an artifact. :func:`install` therefore changes six things:
 
 * a jump is not recorded as a gap (it is logged, with topic, partition and offsets only);
 * the commit of a partition waits while its earliest acknowledged offset is past the committed one: the
@@ -28,6 +28,10 @@ jump is always an artifact. :func:`install` therefore changes five things:
 * a partition without a committed offset is sought back to its first offset, which counts as committed:
   faust's seek leaves such a partition where the fetcher was (skipped messages are never read again) and
   its commit takes whatever run of acknowledged offsets comes first;
+* flushing the table writes (before a commit, and before partitions are handed over at a rebalance) waits
+  until every write has been handed to the Kafka client: faust's flush gave up after 0.1 s without a send,
+  so offsets could be committed, and partitions handed over, while changelog records were still buffered —
+  the new owner restored a table without them, and they arrived later, stale;
 * waiting for the unacknowledged messages at a rebalance ends once no acknowledgement has come for
   :data:`STALL_S` seconds; those messages are not committed, so whoever owns their partition next reads
   them again.
@@ -39,14 +43,18 @@ import logging
 import time
 from typing import Any, cast
 
+import asyncio
+
 import faust
 from faust.transport.consumer import Consumer
+from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 
 log = logging.getLogger("hub.streams.offsets")
 
 CHECK_EVERY_S = 2.0
 STALL_S = 5.0
+FLUSH_LIMIT_S = 120.0
 _INSTALLED = "_hub_offset_fixes"
 
 
@@ -82,6 +90,22 @@ async def _wait_empty_or_stalled(self: Consumer) -> None:
             self._unacked_messages.clear()
             break
     await self.commit_and_end_transactions()
+
+
+async def _flush_all(self: ProducerBuffer) -> None:
+    """Wait until every buffered table write has been handed to the Kafka client (faust's ``flush`` returns
+    as soon as 0.1 s pass without one being sent, buffer empty or not)."""
+    deadline = time.monotonic() + FLUSH_LIMIT_S
+    while self.size:
+        if self.state != "running":
+            raise RuntimeError("the producer stopped with table writes still buffered")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{self.size} table writes still buffered after {FLUSH_LIMIT_S:.0f} s")
+        self.message_sent.clear()
+        try:
+            await asyncio.wait_for(self.message_sent.wait(), timeout=0.1)
+        except asyncio.TimeoutError:
+            pass
 
 
 def _wrap_perform_seek(original: Any) -> Any:
@@ -150,6 +174,7 @@ def install(app: faust.App, every_s: float = CHECK_EVERY_S) -> None:
         Consumer._new_offset = _wrap_new_offset(Consumer._new_offset)  # type: ignore[method-assign]
         Consumer.wait_empty = _wait_empty_or_stalled  # type: ignore[method-assign]
         Consumer.perform_seek = _wrap_perform_seek(Consumer.perform_seek)  # type: ignore[method-assign]
+        ProducerBuffer.flush = _flush_all  # type: ignore[method-assign]
         setattr(Consumer, _INSTALLED, True)
     watch = HoleWatch()
 
