@@ -98,7 +98,7 @@ def markdown(report: dict[str, Any]) -> str:
     if f:
         lines += [f"Freshness at {f['achieved_rate']:,.0f} events/s (target {f['target_rate']}) for {f['seconds']} s: "
                   f"p50 {f['p50_ms']:,.0f} ms, p95 {f['p95_ms']:,.0f} ms, p99 {f['p99_ms']:,.0f} ms, max "
-                  f"{f['max_ms']:,.0f} ms (event produced → row inserted in ClickHouse).", ""]
+                  f"{f['max_ms']:,.0f} ms (event produced → row inserted in ClickHouse)" + _not_landed(f) + ".", ""]
     lines += ["## Memory", "", "| process | peak RSS at half, MB | at the end, MB |", "|---|---:|---:|"]
     for name, end in e2e.get("peak_rss_at_end_mb", {}).items():
         lines.append(f"| {name} | {e2e.get('peak_rss_at_half_mb', {}).get(name, '?')} | {end} |")
@@ -109,3 +109,12 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"- {share:.1%} {frame}" for frame, share in top]
         lines.append("")
     return "\n".join(lines)
+
+
+def _not_landed(freshness: dict[str, Any]) -> str:
+    """What the freshness quantiles leave out: events not landed when the stage stopped waiting."""
+    landed = freshness.get("landed", freshness["events"])
+    if landed >= freshness["events"]:
+        return ""
+    return (f"; only {landed:,} of {freshness['events']:,} events had landed when the stage stopped waiting, "
+            "so these quantiles leave out the slowest")

@@ -95,3 +95,15 @@ def test_the_median_round_keeps_every_round_beside_it() -> None:
               {"events": 10, "seconds": 2.0, "per_second": 5.0}]
     assert median_round(rounds) == {"events": 10, "seconds": 1.0, "per_second": 10.0,
                                     "rounds_per_second": [10.0, 20.0, 5.0]}
+
+
+def test_the_report_says_when_freshness_left_out_events_that_had_not_landed() -> None:
+    r = results()
+    r["freshness"] = {**r["freshness"], "landed": 120_000}  # type: ignore[dict-item]
+    report = {"date": "2026-12-06T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,
+              "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
+                          "faust-streaming": "0.15", "fastavro": "1", "clickhouse-connect": "1", "chdb": "4"},
+              "results": r, "ratios": ratios(r)}
+    assert "only 120,000 of 300,000 events had landed" in markdown(report)
+    r["freshness"]["landed"] = 300_000  # type: ignore[index]
+    assert "had landed" not in markdown(report)
