@@ -106,4 +106,4 @@ def test_the_report_says_when_freshness_left_out_events_that_had_not_landed() ->
               "results": r, "ratios": ratios(r)}
     assert "only 120,000 of 300,000 events had landed" in markdown(report)
     r["freshness"]["landed"] = 300_000  # type: ignore[index]
-    assert "had landed" not in markdown(report)
+    assert "events had landed" not in markdown(report)
