@@ -134,7 +134,7 @@ class CleaningAgent:
                 overlay[key] = outcome.state
                 accepted.append((event, key, outcome))
         await out.acknowledged()  # raises when the producer gave up on a message
-        owned = await owned_filter(events)
+        owned = owned_filter(events)
         for event, key, outcome in accepted:
             if (event.message.topic, event.message.partition) not in owned:
                 continue

@@ -50,6 +50,8 @@ from faust.transport.consumer import Consumer
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 
+from streams.ownership import ABANDONED
+
 log = logging.getLogger("hub.streams.offsets")
 
 CHECK_EVERY_S = 2.0
@@ -87,6 +89,7 @@ async def _wait_empty_or_stalled(self: Consumer) -> None:
             stuck = sorted({(m.tp.topic, m.tp.partition, m.offset) for m in self._unacked_messages})
             log.warning("%d messages were taken from the fetcher but never acknowledged (first: %s); they are "
                         "not committed and will be read again", len(stuck), stuck[:3])
+            ABANDONED.update(self._unacked_messages)
             self._unacked_messages.clear()
             break
     await self.commit_and_end_transactions()

@@ -148,7 +148,7 @@ def _add_router(app: faust.App, namespace: str, dataset: Dataset, schemas: wire.
             for c in routed.send:
                 out.send(contributions_topic(namespace, c.entity), c.key.encode(), encode_contribution(c))
         await out.acknowledged()
-        owned = await owned_filter(events)
+        owned = owned_filter(events)
         for where, event in changed.items():
             if (event.message.topic, event.message.partition) not in owned:
                 continue
@@ -193,7 +193,7 @@ def _add_merger(app: faust.App, namespace: str, entity: str, contributions: Any,
             envelope = publish.envelope(change, datetime.now(timezone.utc))
             out.send(golden_topic, event.key, await writer.encode(envelope))
         await out.acknowledged()
-        owned = await owned_filter(events)
+        owned = owned_filter(events)
         for where, event in changed.items():
             if (event.message.topic, event.message.partition) not in owned:
                 continue

@@ -120,7 +120,7 @@ def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputP
             for record in accepted.publish:
                 out.send(quality_topic, publish.message_key(record), await writer.encode(publish.to_avro(record)))
         await out.acknowledged()
-        owned = await owned_filter(events)
+        owned = owned_filter(events)
         for where, event in changed.items():
             if (event.message.topic, event.message.partition) not in owned:
                 continue

@@ -21,6 +21,7 @@ from hub.settings import HubSettings, KafkaSettings, RegistrySettings
 from hub.topics import ensure_topics, hub_topics
 from hub.wire import SchemaCache
 from registry.store import KafkaSchemaStore
+from streams import faust_fixes
 from streams.golden.agents import add_golden_agents, changelog_topics, golden_topics_to_create
 from streams.quality.agents import add_quality_agents, quality_topics_to_create
 
@@ -33,6 +34,7 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
                     producer_acks=-1, producer_linger_ms=5,
                     # A killed worker's partitions move to its replacement after 10 s rather than 60 s.
                     broker_session_timeout=10.0, broker_heartbeat_interval=1.0)
+    faust_fixes.install(app)  # as the hub's worker does (streams.app)
     schemas = KafkaSchemaStore(kafka.bootstrap_servers, registry.topic)
     add_golden_agents(app, hub.namespace, catalogue, SchemaCache(schemas.schema), schemas)
     add_quality_agents(app, hub.namespace, catalogue, SchemaCache(schemas.schema), schemas,

@@ -31,7 +31,7 @@ T1 = datetime(2026, 3, 1, 6, 0, tzinfo=timezone.utc)
 
 
 # --- fakes --------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(eq=False)  # hashable, as faust's messages are
 class FakeMessage:
     topic: str
     partition: int
