@@ -33,7 +33,7 @@ integration: kafka-fetch
 	$(BIN)/pytest tests/integration
 
 ## The benchmark (not part of `make test`): writes benchmarks/<date>-<host>-<events>.json and .md.
-BENCH_EVENTS ?= 2000000
+BENCH_EVENTS ?= 1000000
 bench: kafka-fetch
 	$(BIN)/hub bench --events $(BENCH_EVENTS)
 

@@ -48,7 +48,7 @@ from registry.store import KafkaSchemaStore
 
 @dataclass(frozen=True)
 class Options:
-    events: int = 2_000_000
+    events: int = 1_000_000
     """End-to-end events (simulator mix); memory is compared at half of them and at the end."""
     stage_events: int = 200_000
     """Events of the produce and insert stages."""

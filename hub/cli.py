@@ -150,7 +150,7 @@ def simulate(count: Annotated[int, typer.Option(help="Change events to send.")] 
 
 @app.command()
 def bench(events: Annotated[int, typer.Option(help="End-to-end events (simulated five-ministry mix); memory is "
-                                              "compared at half of them and at the end.")] = 2_000_000,
+                                              "compared at half of them and at the end.")] = 1_000_000,
           stage_events: Annotated[int, typer.Option(help="Events of the produce and insert stages.")] = 200_000,
           fresh_rate: Annotated[int, typer.Option(help="Events/s for the freshness stage.")] = 5000,
           fresh_seconds: Annotated[int, typer.Option(help="Length of the freshness stage.")] = 60,
