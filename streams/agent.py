@@ -76,6 +76,17 @@ def _fail_stop(exc: BaseException) -> None:
     os._exit(FAIL_STOP_EXIT_CODE)
 
 
+def write_states(table: Any, events: list[EventT], changed: dict[tuple[int, bytes], EventT],
+                 states: dict[tuple[int, bytes], Any], encode: Callable[[Any], bytes]) -> None:
+    """After a batch's output is acknowledged: write the last state of every (partition, key) it changed, in
+    that partition's store, for the partitions this worker still owns (:func:`streams.ownership.owned_filter`)."""
+    owned = owned_filter(events)
+    for where, event in changed.items():
+        if (event.message.topic, event.message.partition) in owned:
+            _make_current(event)
+            table[where[1]] = encode(states[where])
+
+
 def batched(process: Callable[[list[EventT]], Awaitable[None]], size: int = BATCH_SIZE,
             within_s: float = BATCH_WITHIN_S) -> Callable[[Any], Awaitable[None]]:
     """An agent body running ``process`` on batches of its stream (faust commits a batch's offsets only

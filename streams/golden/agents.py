@@ -36,7 +36,7 @@ import faust
 from hub import wire
 from hub.catalogue import GOLDEN_ENTITIES, Catalogue, Dataset
 from hub.errors import WireFormatError
-from streams.agent import _make_current, batched
+from streams.agent import _make_current, batched, write_states
 from streams.golden import publish
 from streams.golden.base import RegisteredWriter, SchemaRegistrar
 from streams.golden.codec import (decode_contribution, decode_golden, decode_source_state, encode_contribution,
@@ -47,7 +47,6 @@ from streams.golden.routing import SourceState, route
 from streams.golden.rules import check_catalogue
 from streams.golden.values import SourceEvent
 from streams.output import OutputBatch, OutputProducer
-from streams.ownership import owned_filter
 
 log = logging.getLogger("hub.streams.golden")
 
@@ -148,12 +147,7 @@ def _add_router(app: faust.App, namespace: str, dataset: Dataset, schemas: wire.
             for c in routed.send:
                 out.send(contributions_topic(namespace, c.entity), c.key.encode(), encode_contribution(c))
         await out.acknowledged()
-        owned = owned_filter(events)
-        for where, event in changed.items():
-            if (event.message.topic, event.message.partition) not in owned:
-                continue
-            _make_current(event)
-            table[where[1]] = encode_source_state(states[where])  # type: ignore[arg-type]
+        write_states(table, events, changed, states, encode_source_state)
 
     app.agent(clean, name=f"golden_route_{dataset.table_stem}")(batched(route_batch))
 
@@ -193,12 +187,7 @@ def _add_merger(app: faust.App, namespace: str, entity: str, contributions: Any,
             envelope = publish.envelope(change, datetime.now(timezone.utc))
             out.send(golden_topic, event.key, await writer.encode(envelope))
         await out.acknowledged()
-        owned = owned_filter(events)
-        for where, event in changed.items():
-            if (event.message.topic, event.message.partition) not in owned:
-                continue
-            _make_current(event)
-            table[where[1]] = encode_golden(states[where])  # type: ignore[arg-type]
+        write_states(table, events, changed, states, encode_golden)
 
     app.agent(contributions, name=f"golden_merge_{entity}")(batched(merge_batch))
 

@@ -30,7 +30,7 @@ import faust
 from hub import wire
 from hub.catalogue import Catalogue, Dataset
 from hub.errors import WireFormatError
-from streams.agent import _make_current, batched
+from streams.agent import _make_current, batched, write_states
 from streams.golden.base import RegisteredWriter, SchemaRegistrar
 from streams.quality import publish
 from streams.quality.aggregate import Observation, WindowStats, field_paths, observe_envelope, summarize
@@ -38,7 +38,6 @@ from streams.quality.codec import decode_news, decode_state, encode_news, encode
 from streams.quality.errors import CorruptQualityState
 from streams.quality.windows import GRACE_MS, QualityState, Tick, accept
 from streams.output import OutputProducer
-from streams.ownership import owned_filter
 
 log = logging.getLogger("hub.streams.quality")
 
@@ -120,12 +119,7 @@ def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputP
             for record in accepted.publish:
                 out.send(quality_topic, publish.message_key(record), await writer.encode(publish.to_avro(record)))
         await out.acknowledged()
-        owned = owned_filter(events)
-        for where, event in changed.items():
-            if (event.message.topic, event.message.partition) not in owned:
-                continue
-            _make_current(event)
-            table[where[1]] = encode_state(states[where])
+        write_states(table, events, changed, states, encode_state)
 
     app.agent(news, name="quality_combine")(batched(combine_batch))
     return table
