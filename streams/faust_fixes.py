@@ -39,11 +39,11 @@ jump is always an artifact. :func:`install` therefore changes six things:
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import logging
 import time
 from typing import Any, cast
+
+import asyncio
 
 import faust
 from faust.transport.consumer import Consumer
@@ -78,7 +78,6 @@ async def _wait_empty_or_stalled(self: Consumer) -> None:
     """faust's ``wait_empty``, ending when acknowledgements stop coming (see the module's docstring)."""
     remaining, progress_at = len(self._unacked_messages), time.monotonic()
     while not self.should_stop and self._unacked_messages:
-        gc.collect()  # as faust's does: messages nobody holds any more leave the weak set
         await self.commit()
         if not self._unacked_messages:
             break
