@@ -16,7 +16,7 @@ takes it only after the flow stopped, the second skips it without acknowledging 
 forever; the group expels the worker.
 
 The hub's agent topics are written by idempotent, non-transactional producers and are never compacted, so a
-jump is always an artifact. :func:`install` therefore changes six things:
+jump is always an artifact. :func:`install` therefore changes seven things:
 
 * a jump is not recorded as a gap (it is logged, with topic, partition and offsets only);
 * the commit of a partition waits while its earliest acknowledged offset is past the committed one: the
@@ -34,22 +34,23 @@ jump is always an artifact. :func:`install` therefore changes six things:
   the new owner restored a table without them, and they arrived later, stale;
 * waiting for the unacknowledged messages at a rebalance ends once no acknowledgement has come for
   :data:`STALL_S` seconds; those messages are not committed, so whoever owns their partition next reads
-  them again.
+  them again;
+* a seek takes effect (:mod:`streams.faust_seeks`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any, cast
-
-import asyncio
 
 import faust
 from faust.transport.consumer import Consumer
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 
+from streams import faust_seeks
 from streams.ownership import ABANDONED
 
 log = logging.getLogger("hub.streams.offsets")
@@ -178,6 +179,7 @@ def install(app: faust.App, every_s: float = CHECK_EVERY_S) -> None:
         Consumer.wait_empty = _wait_empty_or_stalled  # type: ignore[method-assign]
         Consumer.perform_seek = _wrap_perform_seek(Consumer.perform_seek)  # type: ignore[method-assign]
         ProducerBuffer.flush = _flush_all  # type: ignore[method-assign]
+        faust_seeks.install()
         setattr(Consumer, _INSTALLED, True)
     watch = HoleWatch()
 

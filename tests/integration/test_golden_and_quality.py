@@ -68,9 +68,7 @@ def test_golden_records_on_the_broker_equal_the_manifest_across_a_sigkill(kafka:
             worker.wait(10)
         produce_clean(kafka, hub.namespace, run.catalogue, registry, run.part(1, 2))
         with golden_worker(kafka, hub, store) as worker:
-            until(lambda: golden() == run.expected, worker, 300, "the golden topics did not reach the manifest")
-            time.sleep(3)  # anything late would show now
-            final = golden()
+            final = golden.settle(run.expected, lambda: worker.poll() is None, 300)
     finally:
         golden.reader.close()
     run.check(final)
@@ -90,9 +88,7 @@ def test_golden_records_survive_going_from_one_worker_to_two_and_back(kafka: Kaf
                 until(lambda: len(golden()["citizen"]) > len(run.expected["citizen"]) // 2, second, 180,
                       "two workers did not get past half the citizens")
             produce_clean(kafka, hub.namespace, run.catalogue, registry, run.part(2, 3))
-            until(lambda: golden() == run.expected, first, 300, "the golden topics did not reach the manifest")
-            time.sleep(3)
-            final = golden()
+            final = golden.settle(run.expected, lambda: first.poll() is None, 300)
     finally:
         golden.reader.close()
     run.check(final)

@@ -1,0 +1,142 @@
+"""Seeks that take effect: fixes for how faust-streaming 0.15 seeks a partition while its fetcher runs.
+
+The hub seeks partitions back to their committed offsets (:mod:`streams.faust_fixes`: a hole in the
+acknowledged offsets, a partition without a committed offset). Three faust behaviours defeated such a seek:
+
+* faust called aiokafka's ``seek`` from the app's thread, while aiokafka runs in the consumer's thread. The
+  seek deletes the partition's prefetched records and wakes the fetcher from the wrong thread: the fetcher
+  then crashed with a ``KeyError`` or slept on. A seek now runs in the consumer's thread, like faust's other
+  calls into aiokafka.
+* faust goes on delivering the records of a fetch made before the seek. The first of them moves the
+  partition's read offset past the sought one, and the records read again from there are dropped as already
+  read; the hole stays. Records fetched before a seek of their partition are now dropped: aiokafka counts
+  the seeks of each partition (in its thread) and every fetch carries the counts it was made under.
+* a record being handed to an agent when the seek happens has its offset written as the read offset after
+  the seek wrote the sought one. The sought read offset is now put back.
+
+Dropping a stale record loses nothing: its offset lies after the sought one, so the fetcher reads it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aiokafka.consumer.fetcher import Fetcher
+from faust.transport.consumer import Consumer
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
+from faust.types import TP
+
+
+class Fetched(dict):  # type: ignore[type-arg]
+    """The records of one fetch, with the seek counts of the fetcher when it returned them."""
+
+    seeks: dict[Any, int]
+
+
+def seek_counts(owner: Any) -> dict[Any, int]:
+    """Per partition, how many seeks ``owner`` (an aiokafka fetcher, or faust's consumer) has made."""
+    return cast(dict[Any, int], owner.__dict__.setdefault("_hub_seeks", {}))
+
+
+def _count(owner: Any, partitions: Any) -> None:
+    counts = seek_counts(owner)
+    for tp in partitions:
+        counts[tp] = counts.get(tp, 0) + 1
+
+
+# In the consumer's thread.
+
+def _wrap_seek_to(original: Any) -> Any:
+    def seek_to(self: Fetcher, tp: Any, offset: int) -> None:
+        _count(self, [tp])
+        original(self, tp, offset)
+
+    return seek_to
+
+
+def _wrap_fetch_records(original: Any) -> Any:
+    async def _fetch_records(self: AIOKafkaConsumerThread, consumer: Any, *args: Any, **kwargs: Any) -> Any:
+        records = Fetched(await original(self, consumer, *args, **kwargs))
+        records.seeks = dict(seek_counts(consumer._fetcher))  # no await since the fetch: nothing sought since
+        return records
+
+    return _fetch_records
+
+
+# In the app's thread.
+
+async def _seek_in_thread(self: Any, partition: TP, offset: int) -> None:
+    """faust's aiokafka ``Consumer._seek``, run in the consumer's thread (``call_thread`` also takes plain
+    functions)."""
+    await self._thread.call_thread(self._thread.seek, partition, offset)
+
+
+def _fetcher_seeks(consumer: Consumer) -> dict[Any, int] | None:
+    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    return seek_counts(client._fetcher) if client is not None else None
+
+
+def _wrap_wait_next_records(original: Any) -> Any:
+    async def _wait_next_records(self: Consumer, timeout: float) -> Any:
+        records, active = await original(self, timeout)
+        self.__dict__["_hub_fetched"] = getattr(records, "seeks", None)
+        return records, active
+
+    return _wait_next_records
+
+
+def is_stale(tp: Any, fetched: dict[Any, int] | None, now: dict[Any, int] | None) -> bool:
+    """Whether a record of ``tp`` fetched under the seek counts ``fetched`` predates a seek (counts ``now``)."""
+    return fetched is not None and now is not None and now.get(tp, 0) != fetched.get(tp, 0)
+
+
+def _wrap_getmany(original: Any) -> Any:
+    async def getmany(self: Consumer, timeout: float) -> Any:
+        self.__dict__["_hub_fetched"] = None  # set by _wait_next_records before the first record
+        sought = self.__dict__.setdefault("_hub_sought", {})
+        async for tp, message in original(self, timeout):
+            if is_stale(tp, self.__dict__["_hub_fetched"], _fetcher_seeks(self)):
+                continue
+            before = seek_counts(self).get(tp, 0)
+            yield tp, message  # resumed once faust has handed it over and set the read offset to its offset
+            if seek_counts(self).get(tp, 0) != before:
+                self._read_offset[tp] = sought.get(tp)
+
+    return getmany
+
+
+def _remember_seek(consumer: Consumer, partitions: Any) -> None:
+    """After faust set the read offsets of a seek: count it, and keep what it set."""
+    sought = consumer.__dict__.setdefault("_hub_sought", {})
+    for tp in partitions:
+        sought[tp] = consumer._read_offset.get(tp)
+    _count(consumer, partitions)
+
+
+def _wrap_seek(original: Any) -> Any:
+    async def seek(self: Consumer, partition: TP, offset: int) -> None:
+        await original(self, partition, offset)
+        _remember_seek(self, [partition])
+
+    return seek
+
+
+def _wrap_perform_seek(original: Any) -> Any:
+    async def perform_seek(self: Consumer) -> None:
+        await original(self)
+        _remember_seek(self, self.assignment())
+
+    return perform_seek
+
+
+def install() -> None:
+    """Patch aiokafka's fetcher and faust's consumer classes (the caller makes sure it runs once)."""
+    Fetcher.seek_to = _wrap_seek_to(Fetcher.seek_to)  # type: ignore[method-assign]
+    AIOKafkaConsumerThread._fetch_records = _wrap_fetch_records(  # type: ignore[method-assign]
+        AIOKafkaConsumerThread._fetch_records)
+    AIOKafkaConsumer._seek = _seek_in_thread  # type: ignore[method-assign, assignment]
+    Consumer._wait_next_records = _wrap_wait_next_records(Consumer._wait_next_records)  # type: ignore[method-assign]
+    Consumer.getmany = _wrap_getmany(Consumer.getmany)  # type: ignore[method-assign]
+    Consumer.seek = _wrap_seek(Consumer.seek)  # type: ignore[method-assign]
+    Consumer.perform_seek = _wrap_perform_seek(Consumer.perform_seek)  # type: ignore[method-assign]

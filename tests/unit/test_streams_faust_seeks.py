@@ -1,0 +1,129 @@
+"""Seeks that take effect (streams.faust_seeks): run in the consumer thread, drop records fetched before a seek,
+and keep the read offset a seek set."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from faust.types import TP
+
+from streams.faust_seeks import Fetched, _seek_in_thread, _wrap_getmany, _wrap_seek, is_stale, seek_counts
+
+NEWS = TP("hub.quality.news", 0)
+OTHER = TP("hub.quality.news", 1)
+
+
+def test_a_record_fetched_under_the_current_seek_count_is_fresh() -> None:
+    assert not is_stale(NEWS, {NEWS: 2}, {NEWS: 2, OTHER: 5})
+    assert not is_stale(OTHER, {}, {})
+
+
+def test_a_record_fetched_before_a_seek_of_its_partition_is_stale() -> None:
+    assert is_stale(NEWS, {NEWS: 1}, {NEWS: 2})
+    assert is_stale(NEWS, {}, {NEWS: 1})
+
+
+def test_nothing_is_stale_when_the_counts_are_unknown() -> None:
+    assert not is_stale(NEWS, None, {NEWS: 3})
+    assert not is_stale(NEWS, {NEWS: 1}, None)
+
+
+class _Thread:
+    """A consumer thread that records what runs in it."""
+
+    def __init__(self) -> None:
+        self.in_thread: list[tuple[TP, int]] = []
+        self.elsewhere: list[tuple[TP, int]] = []
+        self._running = False
+
+    async def call_thread(self, fun: Any, *args: Any) -> Any:
+        self._running = True
+        try:
+            return fun(*args)
+        finally:
+            self._running = False
+
+    def seek(self, partition: TP, offset: int) -> None:
+        (self.in_thread if self._running else self.elsewhere).append((partition, offset))
+
+
+def test_a_seek_runs_in_the_consumer_thread() -> None:
+    consumer = SimpleNamespace(_thread=_Thread())
+    asyncio.run(_seek_in_thread(consumer, TP("t", 2), 17))  # type: ignore[arg-type]
+    assert consumer._thread.in_thread == [(TP("t", 2), 17)]
+    assert consumer._thread.elsewhere == []
+
+
+class _Consumer:
+    """faust's consumer as the wrappers see it: one fetch of ``fetched`` (partition, offset) records, made
+    under the fetcher's seek counts of that moment; ``seek_at`` = (index, partition, offset) seeks just
+    before that record is delivered (in the consumer thread, as aiokafka counts it) or, with ``during``,
+    while the record is being handed over (faust then writes its offset as the read offset)."""
+
+    def __init__(self, fetched: list[tuple[TP, int]], seek_at: tuple[int, TP, int] | None = None,
+                 during: bool = False) -> None:
+        self.fetched, self.seek_at, self.during = fetched, seek_at, during
+        self.fetcher = SimpleNamespace()
+        self._thread = SimpleNamespace(_consumer=SimpleNamespace(_fetcher=self.fetcher))
+        self._read_offset: dict[TP, int | None] = {}
+
+    async def _getmany(self, timeout: float) -> Any:
+        self.__dict__["_hub_fetched"] = dict(seek_counts(self.fetcher))
+        for index, (tp, offset) in enumerate(self.fetched):
+            if self.seek_at and index == self.seek_at[0] and not self.during:
+                await self.seek(self.seek_at[1], self.seek_at[2])
+            yield tp, SimpleNamespace(offset=offset)
+
+    async def _seek(self, partition: TP, offset: int) -> None:
+        counts = seek_counts(self.fetcher)
+        counts[partition] = counts.get(partition, 0) + 1
+        self._read_offset[partition] = offset
+
+    seek = _wrap_seek(_seek)
+    getmany = _wrap_getmany(_getmany)
+
+    def delivered(self) -> list[tuple[TP, int]]:
+        """Drain one fetch as faust's fetcher loop does: hand each record over, then set the read offset."""
+        async def drain() -> list[tuple[TP, int]]:
+            found = []
+            async for tp, message in self.getmany(1.0):
+                found.append((tp, message.offset))
+                if self.seek_at and self.during and len(found) == self.seek_at[0] + 1:
+                    await self.seek(self.seek_at[1], self.seek_at[2])
+                self._read_offset[tp] = message.offset
+            return found
+
+        return asyncio.run(drain())
+
+
+def test_records_fetched_with_no_seek_are_all_delivered() -> None:
+    consumer = _Consumer([(NEWS, 5), (OTHER, 9), (NEWS, 6)])
+    assert consumer.delivered() == [(NEWS, 5), (OTHER, 9), (NEWS, 6)]
+    assert consumer._read_offset == {NEWS: 6, OTHER: 9}
+
+
+def test_records_of_a_partition_fetched_before_its_seek_are_dropped_the_others_kept() -> None:
+    consumer = _Consumer([(NEWS, 5), (OTHER, 9), (NEWS, 6), (OTHER, 10), (NEWS, 7)], seek_at=(2, NEWS, 3))
+    assert consumer.delivered() == [(NEWS, 5), (OTHER, 9), (OTHER, 10)]
+    assert consumer._read_offset[NEWS] == 3
+
+
+def test_records_fetched_after_a_seek_are_delivered() -> None:
+    consumer = _Consumer([(NEWS, 3)], seek_at=(0, NEWS, 3))
+    consumer.delivered()  # the seek comes after this fetch
+    consumer.seek_at = None
+    assert consumer.delivered() == [(NEWS, 3)]
+
+
+def test_a_seek_while_a_record_is_handed_over_keeps_the_read_offset_it_set() -> None:
+    consumer = _Consumer([(NEWS, 8), (OTHER, 9)], seek_at=(0, NEWS, 3), during=True)
+    assert consumer.delivered() == [(NEWS, 8), (OTHER, 9)]
+    assert consumer._read_offset == {NEWS: 3, OTHER: 9}
+
+
+def test_a_fetch_result_carries_its_seek_counts_and_is_still_the_records() -> None:
+    records = Fetched({NEWS: [1, 2]})
+    records.seeks = {NEWS: 4}
+    assert dict(records) == {NEWS: [1, 2]} and records.seeks == {NEWS: 4}
