@@ -37,6 +37,7 @@ from registry.errors import StoreError, StoreTimeout, WriterFenced
 from registry.records import Record, decode
 
 log = logging.getLogger(__name__)
+ABORTABLE_ATTEMPTS = 4
 _FENCED = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH}
 
 
@@ -214,6 +215,19 @@ class KafkaLog:
         self._producer = producer
 
     def append(self, records: Sequence[Record]) -> None:
+        """Write ``records`` in one transaction. An abortable failure (the broker's transaction coordinator
+        is still loading right after it started, say) is aborted and the transaction tried again, up to
+        :data:`ABORTABLE_ATTEMPTS` times: an aborted transaction wrote nothing."""
+        for attempt in range(1, ABORTABLE_ATTEMPTS + 1):
+            if self._try_append(records, last=attempt == ABORTABLE_ATTEMPTS):
+                break
+            log.warning("writing to %s: transaction aborted, trying again (%d of %d)", self.topic, attempt + 1,
+                        ABORTABLE_ATTEMPTS)
+            time.sleep(0.2 * 2 ** attempt)
+        self.sync()
+
+    def _try_append(self, records: Sequence[Record], last: bool) -> bool:
+        """One transaction; False when it was aborted and may be tried again (never when ``last``)."""
         producer = self._producer
         if producer is None:
             raise WriterFenced("not the writer: acquire() first")
@@ -229,14 +243,15 @@ class KafkaLog:
                 self._producer = None
                 raise WriterFenced(f"another writer took over {self.topic}") from exc
             if err.txn_requires_abort():
-                self._abort(producer)
+                if self._abort(producer) and not last:
+                    return False
             else:  # fatal, or a transaction left in an unknown state: the next acquire() starts afresh
                 self._producer = None
             raise _store_error(f"writing to {self.topic}", exc) from exc
         except BufferError as exc:
             self._abort(producer)
             raise StoreError(f"writing to {self.topic}: {exc}") from exc
-        self.sync()
+        return True
 
     def _commit(self, producer: Producer) -> None:
         try:
@@ -246,11 +261,14 @@ class KafkaLog:
                 raise
             producer.commit_transaction(self.timeout_s)  # a timed-out commit may be retried
 
-    def _abort(self, producer: Producer) -> None:
+    def _abort(self, producer: Producer) -> bool:
+        """Abort the open transaction; False if that failed too (the next acquire() starts afresh)."""
         try:
             producer.abort_transaction(self.timeout_s)
         except KafkaException:
             self._producer = None
+            return False
+        return True
 
     def close(self) -> None:
         self._stop.set()
