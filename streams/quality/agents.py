@@ -12,8 +12,11 @@ Every worker observes the partitions it owns and sends its partial stats; the co
 publishes a window once it is due (:func:`.windows.accept`). A timer sends every kept key a tick of the
 wall clock, so the last minute of a source that went quiet is published too.
 
-Counting is at least once: after a crash, the stats of the messages processed since the last commit are
-sent again and counted twice in their windows. Every agent here works in batches
+Counting is exact within a worker's life: an observer remembers the offsets it has counted since its last
+commit (:class:`.seen.Seen`), so messages read again after a seek or a rebalance that kept their partition
+are not counted twice, and the combiner's state holds the offset of the last news it merged
+(:func:`.windows.apply_news`). It is at least once across a crash or a partition moving to another worker:
+the new reader counts again what was counted but not committed. Every agent here works in batches
 (:func:`streams.agent.batched`) and sends through the worker's one producer (:mod:`streams.output`): a batch
 waits until all its output is acknowledged before the combiner writes its table, and faust commits the
 batch's offsets after that.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 import faust
 
@@ -36,7 +39,8 @@ from streams.quality import publish
 from streams.quality.aggregate import Observation, WindowStats, field_paths, observe_envelope, summarize
 from streams.quality.codec import decode_news, decode_state, encode_news, encode_state
 from streams.quality.errors import CorruptQualityState
-from streams.quality.windows import GRACE_MS, QualityState, Tick, accept
+from streams.quality.seen import Seen
+from streams.quality.windows import GRACE_MS, QualityState, Tick, apply_news
 from streams.output import OutputProducer
 
 log = logging.getLogger("hub.streams.quality")
@@ -111,7 +115,9 @@ def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputP
                 continue
             state = states[where]
             dataset = event.key.decode(errors="replace").split("|", 1)[0]
-            accepted = accept(state, item, paths.get(dataset, ()), grace_ms)
+            accepted = apply_news(state, event.message.offset, item, paths.get(dataset, ()), grace_ms)
+            if accepted is None:  # read again after a crash or a seek: already in the state
+                continue
             if accepted.state != state:
                 states[where], changed[where] = accepted.state, event
             if accepted.late is not None:
@@ -146,11 +152,16 @@ def _add_observer(app: faust.App, dataset: Dataset, stage: str, topic: Any, sche
         reason = _header(event.headers, "reason") if stage == "dlq" else None
         return observe_envelope(dataset.name, stage, int(event.message.timestamp * 1000), envelope, paths, reason)
 
+    seen = Seen()
+
     async def observe_batch(events: list[Any]) -> None:  # events of a raw-bytes topic
+        fresh = seen.fresh([(e.message.tp, e.message.offset) for e in events])
         out = output.batch()
-        for stats in summarize(observe(e) for e in events):
+        for stats in summarize(observe(e) for e, new in zip(events, fresh) if new):
             out.send(news, f"{stats.dataset}|{stats.system}".encode(), encode_news(stats))
         await out.acknowledged()
+        seen.counted([(e.message.tp, e.message.offset) for e, new in zip(events, fresh) if new],
+                     cast(Any, app.consumer)._committed_offset)
 
     app.agent(topic, name=f"quality_{stage}_{dataset.table_stem}")(batched(observe_batch, within_s=1.0))
 

@@ -41,14 +41,16 @@ def decode_news(data: bytes | None) -> WindowStats | Tick:
 
 
 def encode_state(state: QualityState) -> bytes:
-    return _dumps([state.watermark_ms, [[_stats(w.stats), w.revision, w.pending] for w in state.windows]])
+    windows = [[_stats(w.stats), w.revision, w.pending] for w in state.windows]
+    return _dumps([state.watermark_ms, windows, state.applied])
 
 
 def decode_state(data: bytes | None) -> QualityState:
     if data is None:
         return QualityState()
     try:
-        watermark, windows = json.loads(data)
-        return QualityState(watermark, tuple(Window(_from_stats(s), r, p) for s, r, p in windows))
+        watermark, windows, *applied = json.loads(data)  # states written before ``applied`` existed lack it
+        return QualityState(watermark, tuple(Window(_from_stats(s), r, p) for s, r, p in windows),
+                            applied[0] if applied else -1)
     except (ValueError, TypeError) as exc:
         raise CorruptQualityState("quality state", type(exc).__name__) from exc

@@ -34,6 +34,9 @@ class QualityState:
 
     watermark_ms: int = 0
     windows: tuple[Window, ...] = ()
+    applied: int = -1
+    """The offset of the last news merged into this state (a key's news all go to one partition of the news
+    topic, in order): news read again after a crash or a seek is not counted twice (:func:`apply_news`)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,16 @@ def accept(state: QualityState, news: WindowStats | Tick, paths: Iterable[str], 
             window = windows[start] = replace(window, revision=window.revision + 1, pending=False)
             published.append(record(window.stats, window.revision, paths))
     kept = tuple(w for s, w in sorted(windows.items()) if w.pending or s + WINDOW_MS + retain_ms >= watermark)
-    return Accepted(QualityState(watermark, kept), tuple(published), late)
+    return Accepted(QualityState(watermark, kept, state.applied), tuple(published), late)
+
+
+def apply_news(state: QualityState, offset: int, news: WindowStats | Tick, paths: Iterable[str],
+               grace_ms: int = GRACE_MS) -> Accepted | None:
+    """:func:`accept` the news at ``offset`` of the news topic, or None if ``state`` already holds it."""
+    if offset <= state.applied:
+        return None
+    accepted = accept(state, news, paths, grace_ms)
+    return replace(accepted, state=replace(accepted.state, applied=offset))
 
 
 def record(stats: WindowStats, revision: int, paths: Iterable[str]) -> QualityRecord:

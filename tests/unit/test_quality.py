@@ -17,7 +17,8 @@ from streams.quality.aggregate import (UNKNOWN_SYSTEM, WINDOW_MS, Observation, W
 from streams.quality.codec import decode_news, decode_state, encode_news, encode_state
 from streams.quality.errors import CorruptQualityState
 from streams.quality.sketch import Sketch, bucket, estimate
-from streams.quality.windows import Freshness, QualityRecord, QualityState, Tick, Window, accept, record
+from streams.quality.windows import (Freshness, QualityRecord, QualityState, Tick, Window, accept, apply_news,
+                                    record)
 
 CATALOGUE = load_catalogue()
 CITIZEN_PATHS = ("cccd", "full_name", "date_of_birth", "sex", "place_of_origin", "permanent_address.line",
@@ -137,6 +138,20 @@ def test_news_for_a_published_window_republishes_it_and_news_past_retention_is_l
     assert (too_late.late, too_late.publish, too_late.state) == (stats(T0, at(32)), (), far.state)
 
 
+def test_news_read_again_is_not_counted_twice() -> None:
+    first = apply_news(QualityState(), 7, stats(T0, at(30), received=3), CITIZEN_PATHS)
+    assert first is not None and first.state.applied == 7
+    assert apply_news(first.state, 7, stats(T0, at(30), received=3), CITIZEN_PATHS) is None
+    assert apply_news(first.state, 5, Tick(at(3600)), CITIZEN_PATHS) is None
+    second = apply_news(first.state, 8, stats(T0, at(31), received=2), CITIZEN_PATHS)
+    assert second is not None and second.state.applied == 8
+    assert second.state.windows == (Window(WindowStats(D, "a", T0, received=5, last_ms=at(31))),)
+
+
+def test_accepting_news_keeps_the_offset_of_the_last_applied() -> None:
+    assert accept(QualityState(applied=41), Tick(at(1)), CITIZEN_PATHS).state.applied == 41
+
+
 def test_the_published_record_of_a_window() -> None:
     whole = summarize(OBSERVATIONS)[0]
     p50 = round(estimate(bucket(2000)))  # the middle of the 1000, 2000, 3000 ms; the 95th is the maximum
@@ -152,8 +167,11 @@ def test_states_and_news_survive_their_bytes() -> None:
     state = accept(QualityState(), summarize(OBSERVATIONS)[0], CITIZEN_PATHS).state
     assert decode_state(encode_state(state)) == state
     assert decode_state(None) == QualityState()
-    assert [decode_news(encode_news(n)) for n in (*summarize(OBSERVATIONS), Tick(5))] == [*summarize(OBSERVATIONS),
-                                                                                         Tick(5)]
+    applied = QualityState(state.watermark_ms, state.windows, applied=12)
+    assert decode_state(encode_state(applied)) == applied
+    assert decode_state(encode_state(state)[:-4] + b"]") == state  # written before states held ``applied``
+    news: list[WindowStats | Tick] = [*summarize(OBSERVATIONS), Tick(5)]
+    assert [decode_news(encode_news(n)) for n in news] == news
     with pytest.raises(CorruptQualityState):
         decode_news(b"\x00\x00\x00\x00\x01")
 
