@@ -155,13 +155,13 @@ def _add_observer(app: faust.App, dataset: Dataset, stage: str, topic: Any, sche
     seen = Seen()
 
     async def observe_batch(events: list[Any]) -> None:  # events of a raw-bytes topic
-        fresh = seen.fresh([(e.message.tp, e.message.offset) for e in events])
+        where = [(e.message.tp, e.message.offset) for e in events]
+        fresh = [i for i, new in enumerate(seen.fresh(where)) if new]
         out = output.batch()
-        for stats in summarize(observe(e) for e, new in zip(events, fresh) if new):
+        for stats in summarize(observe(events[i]) for i in fresh):
             out.send(news, f"{stats.dataset}|{stats.system}".encode(), encode_news(stats))
         await out.acknowledged()
-        seen.counted([(e.message.tp, e.message.offset) for e, new in zip(events, fresh) if new],
-                     cast(Any, app.consumer)._committed_offset)
+        seen.counted([where[i] for i in fresh], cast(Any, app.consumer)._committed_offset)
 
     app.agent(topic, name=f"quality_{stage}_{dataset.table_stem}")(batched(observe_batch, within_s=1.0))
 
