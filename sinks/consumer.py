@@ -84,6 +84,23 @@ def _insert_all(writes: Sequence[_Write]) -> tuple[list[float], ClickHouseError 
     return done, None
 
 
+def resume_points(partitions: Sequence[tuple[str, int]], committed: dict[tuple[str, int], int],
+                  stored: dict[tuple[str, int], int]) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    """Where each assigned partition resumes: after the highest offset stored in ClickHouse when that is
+    past the group's committed offset (negative: none, librdkafka's logical offsets), else at the committed
+    offset. Returns the start of every partition and, apart, those where the group's commit is behind."""
+    starts: dict[tuple[str, int], int] = {}
+    behind: dict[tuple[str, int], int] = {}
+    for key in partitions:
+        after_stored = stored.get(key, -1) + 1
+        start = committed.get(key, -1001)
+        if after_stored > 0 and (start < 0 or after_stored > start):
+            starts[key] = behind[key] = after_stored
+        else:
+            starts[key] = start
+    return starts, behind
+
+
 def _offset(msg: Message) -> int:
     offset = msg.offset()
     assert offset is not None, "consumed messages always have an offset"
@@ -111,6 +128,7 @@ class KafkaSink:
         # One insert thread: batches land in order, and the next batch is decoded meanwhile.
         self._inserts = ThreadPoolExecutor(1, thread_name_prefix="sink-insert")
         self._pending: _Batch | None = None
+        self._catch_up: dict[tuple[str, int], int] = {}  # offsets stored in ClickHouse, to commit to the group
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
             "auto.offset.reset": "earliest", "isolation.level": "read_committed",
@@ -124,19 +142,20 @@ class KafkaSink:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._settle()  # the stored offsets must include the insert still running
         committed = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(partitions, timeout=30)}
-        stored: dict[str, dict[int, int]] = {}
+        stored: dict[tuple[str, int], int] = {}
+        for topic in {tp.topic for tp in partitions}:
+            for partition, offset in self._writer.max_offsets(self._by_topic[topic], topic).items():
+                stored[(topic, partition)] = offset
+        starts, behind = resume_points([(tp.topic, tp.partition) for tp in partitions], committed, stored)
         for tp in partitions:
-            if tp.topic not in stored:
-                stored[tp.topic] = self._writer.max_offsets(self._by_topic[tp.topic], tp.topic)
-            after_stored = stored[tp.topic].get(tp.partition, -1) + 1
-            start = committed.get((tp.topic, tp.partition), -1001)
-            if after_stored > 0 and (start < 0 or after_stored > start):
-                log.info("resuming %s[%d] at %d (stored in ClickHouse, committed %d)",
-                         tp.topic, tp.partition, after_stored, start)
-                tp.offset = after_stored
-            else:
-                tp.offset = start
+            tp.offset = starts[(tp.topic, tp.partition)]
+        for (topic, partition), offset in behind.items():
+            log.info("resuming %s[%d] at %d (stored in ClickHouse, committed %d)",
+                     topic, partition, offset, committed.get((topic, partition), -1001))
         consumer.assign(partitions)
+        # The group's committed offset is what operators' lag reads: bring it up to what ClickHouse holds
+        # (a batch whose partitions moved during its insert was stored but not committed).
+        self._catch_up.update(behind)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._settle()
@@ -155,14 +174,33 @@ class KafkaSink:
             messages = self._consumer.consume(self._settings.batch_size, self._settings.batch_timeout_s)
         except KafkaException as exc:
             raise KafkaError(f"consume failed: {exc}") from exc
+        self._commit_catch_up()
         batch = self._batch(messages) if messages else None
         landed = self._finish()
         if batch is not None and batch.writes:
             batch.future = self._inserts.submit(_insert_all, batch.writes)
             self._pending = batch
         elif batch is not None and batch.commits:
-            self._consumer.commit(offsets=batch.commits, asynchronous=False)
+            self._commit(batch.commits)
         return landed
+
+    def _commit(self, offsets: list[TopicPartition]) -> None:
+        self._consumer.commit(offsets=offsets, asynchronous=False)
+        for tp in offsets:  # a later commit supersedes a resume point not yet committed
+            self._catch_up.pop((tp.topic, tp.partition), None)
+
+    def _commit_catch_up(self) -> None:
+        """Commit the resume points taken from ClickHouse on assignment, for partitions still ours."""
+        if not self._catch_up:
+            return
+        owned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+        offsets = [TopicPartition(t, p, o) for (t, p), o in self._catch_up.items() if (t, p) in owned]
+        try:
+            if offsets:
+                self._consumer.commit(offsets=offsets, asynchronous=False)
+            self._catch_up.clear()
+        except KafkaException as exc:  # tried again after the next consume; ClickHouse still holds the truth
+            log.warning("could not commit the resume points: %s", exc)
 
     def flush(self) -> int:
         """Finish the batch being inserted (insert, then commit); returns its rows."""
@@ -210,7 +248,7 @@ class KafkaSink:
             if self._on_insert is not None:
                 self._on_insert(write.topic, write.count, time.perf_counter() - started)
         if self._generation == batch.generation:
-            self._consumer.commit(offsets=batch.commits, asynchronous=False)
+            self._commit(batch.commits)
         # else: the partitions moved on after this batch was consumed; its rows are stored, and whoever owns
         # them now resumes after the highest stored offset.
         rows = sum(w.count for w in batch.writes)

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import Consumer, TopicPartition
+
 from hub.catalogue import Catalogue, Dataset, load_catalogue
 from hub.settings import HubSettings, KafkaSettings, SinkSettings
 from hub.wire import SchemaCache
@@ -61,6 +63,30 @@ def drain_until(sink: KafkaSink, done: Callable[[], bool], timeout_s: float = 12
         if not alive():
             raise AssertionError("the streams worker died; see its log in the test's data dir")
         sink.poll_batch()
+
+
+def commit_reaches_the_end(sink: KafkaSink, kafka: KafkaSettings, group: str, topic: str,
+                           timeout_s: float = 60.0) -> None:
+    """Poll the sink until the group's committed offsets of ``topic`` are its log-end offsets (what operators'
+    lag reads); fails the test with both lists on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while (offsets := committed_and_ends(kafka, group, topic))[0] != offsets[1]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"committed offsets never reached the log end (committed, ends): {offsets}")
+        for _ in range(10):
+            sink.poll_batch()
+
+
+def committed_and_ends(kafka: KafkaSettings, group: str, topic: str) -> tuple[list[int], list[int]]:
+    """The group's committed offsets and the log-end offsets of ``topic``, per partition, from the broker."""
+    consumer = Consumer({"bootstrap.servers": kafka.bootstrap_servers, "group.id": group})
+    try:
+        parts = [TopicPartition(topic, p) for p in range(kafka.partitions)]
+        committed = [tp.offset for tp in consumer.committed(parts, timeout=10)]
+        ends = [consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in parts]
+    finally:
+        consumer.close()
+    return committed, ends
 
 
 class WriterBetween:
