@@ -25,6 +25,8 @@ hub_probe_canaries_total               counter    dataset, outcome              
 hub_monitor_source_up                  gauge      source                          kafka / clickhouse / probe read
 hub_sink_batch_rows                    histogram  topic                           rows per sink insert
 hub_sink_insert_seconds                histogram  topic                           duration of a sink insert
+hub_sink_in_flight_messages            gauge                                      consumed, not yet committed
+hub_sink_insert_retries_total          counter                                    inserts ClickHouse refused
 =====================================  =========  ==============================  ===============================
 """
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -81,6 +84,10 @@ METRICS = (
                ("source",)),
     MetricSpec("hub_sink_batch_rows", "histogram", "Rows per sink insert.", ("topic",)),
     MetricSpec("hub_sink_insert_seconds", "histogram", "Duration of one sink insert into ClickHouse.", ("topic",)),
+    MetricSpec("hub_sink_in_flight_messages", "gauge",
+               "Messages the sink consumed and has not committed yet (at most two batches).", ()),
+    MetricSpec("hub_sink_insert_retries", "counter",
+               "Sink inserts ClickHouse refused; each is retried with backoff while consumption is paused.", ()),
 )
 SPEC = {m.name: m for m in METRICS}
 SOURCES = ("kafka", "clickhouse", "probe")
@@ -165,10 +172,30 @@ def monitor_registry(current: Callable[[], MonitorState | None]) -> CollectorReg
     return registry
 
 
+class SinkCounts(Protocol):
+    """What the sink's metrics read of its running counts (:class:`sinks.consumer.SinkStats` is one)."""
+
+    in_flight: int
+    retries: int
+
+
+class _SinkCountsCollector(Collector):
+    def __init__(self, counts: SinkCounts) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        in_flight, retries = _family("hub_sink_in_flight_messages"), _family("hub_sink_insert_retries")
+        in_flight.add_metric([], self._counts.in_flight)
+        retries.add_metric([], self._counts.retries)
+        yield from (in_flight, retries)
+
+
 class SinkMetrics:
-    """Histograms the sink records for each insert: ``KafkaSink(..., on_insert=SinkMetrics(reg).observe)``."""
+    """Histograms the sink records for each insert: ``KafkaSink(..., on_insert=SinkMetrics(reg).observe)``,
+    and its running counts, read on each scrape once :meth:`watch` was given them."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
         rows, seconds = SPEC["hub_sink_batch_rows"], SPEC["hub_sink_insert_seconds"]
         self._rows = Histogram(rows.name, rows.help, list(rows.labels), registry=registry,
                                buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000))
@@ -178,6 +205,9 @@ class SinkMetrics:
     def observe(self, topic: str, rows: int, seconds: float) -> None:
         self._rows.labels(topic).observe(rows)
         self._seconds.labels(topic).observe(seconds)
+
+    def watch(self, counts: SinkCounts) -> None:
+        self._registry.register(_SinkCountsCollector(counts))
 
 
 def serve_sink_metrics(host: str, port: int) -> SinkMetrics:

@@ -39,10 +39,12 @@ def main() -> None:
         server.start()
         logging.getLogger("hub.sink").info("query endpoint on http://%s:%d", hub.sql_host, hub.sql_port)
     stop = threading.Event()
-    metrics = SinkMetricsSettings()
+    where = SinkMetricsSettings()
+    metrics = serve_sink_metrics(where.host, where.port)
     sink = KafkaSink(kafka.bootstrap_servers, f"{hub.namespace}-sink", hub.namespace, catalogue, writer,
                      SchemaCache(KafkaSchemaStore(kafka.bootstrap_servers, RegistrySettings().topic).schema, raw_times=True),
-                     sink_settings, stop=stop, on_insert=serve_sink_metrics(metrics.host, metrics.port).observe)
+                     sink_settings, stop=stop, on_insert=metrics.observe)
+    metrics.watch(sink.stats)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:

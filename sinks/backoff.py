@@ -10,7 +10,7 @@ class Backoff:
     """Exponential backoff: ``first`` seconds, doubling, at most ``ceiling`` seconds."""
 
     first: float = 0.5
-    ceiling: float = 30.0
+    ceiling: float = 10.0
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""

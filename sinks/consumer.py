@@ -50,6 +50,9 @@ class SinkStats:
     batches: int = 0
     retries: int = 0
     abandoned_batches: int = 0
+    in_flight: int = 0
+    """Messages consumed and not yet settled (committed, or left uncommitted for the next owner): at most
+    two batches, the one inserting and the one decoded behind it, also while ClickHouse is down."""
     undecodable: dict[str, int] = field(default_factory=dict)
 
 
@@ -67,6 +70,7 @@ class _Batch:
     writes: list[_Write]
     commits: list[TopicPartition]
     generation: int
+    messages: int
     future: Future[tuple[list[float], ClickHouseError | None]] | None = None
 
 
@@ -176,12 +180,16 @@ class KafkaSink:
             raise KafkaError(f"consume failed: {exc}") from exc
         self._commit_catch_up()
         batch = self._batch(messages) if messages else None
+        if batch is not None:
+            self.stats.in_flight += batch.messages
         landed = self._finish()
         if batch is not None and batch.writes:
             batch.future = self._inserts.submit(_insert_all, batch.writes)
             self._pending = batch
-        elif batch is not None and batch.commits:
-            self._commit(batch.commits)
+        elif batch is not None:
+            if batch.commits:
+                self._commit(batch.commits)
+            self.stats.in_flight -= batch.messages
         return landed
 
     def _commit(self, offsets: list[TopicPartition]) -> None:
@@ -229,7 +237,7 @@ class KafkaSink:
             if count:
                 writes.append(_Write(topic, count, write))
         commits = [TopicPartition(topic, partition, _offset(msgs[-1]) + 1) for (topic, partition), msgs in groups.items()]
-        return _Batch(writes, commits, self._generation)
+        return _Batch(writes, commits, self._generation, sum(len(m) for m in groups.values()))
 
     def _finish(self) -> int:
         """Wait for the pending batch's insert; retry what failed with backoff; commit. Returns its rows."""
@@ -244,6 +252,7 @@ class KafkaSink:
             started = time.perf_counter()
             if not self._write_with_backoff(write.write, batch.generation, failed if index == 0 else None):
                 self.stats.abandoned_batches += 1
+                self.stats.in_flight -= batch.messages
                 return 0
             if self._on_insert is not None:
                 self._on_insert(write.topic, write.count, time.perf_counter() - started)
@@ -251,6 +260,7 @@ class KafkaSink:
             self._commit(batch.commits)
         # else: the partitions moved on after this batch was consumed; its rows are stored, and whoever owns
         # them now resumes after the highest stored offset.
+        self.stats.in_flight -= batch.messages
         rows = sum(w.count for w in batch.writes)
         self.stats.rows += rows
         self.stats.batches += 1

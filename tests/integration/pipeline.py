@@ -11,8 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
+from hub import wire
 from hub.catalogue import Catalogue, Dataset, load_catalogue
 from hub.settings import HubSettings, KafkaSettings, SinkSettings
 from hub.wire import SchemaCache
@@ -42,6 +43,15 @@ def streams_worker(kafka: KafkaSettings, hub: HubSettings) -> Iterator[subproces
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def produce_clean(kafka: KafkaSettings, dataset: Dataset, ns: str, schema_id: int, parsed: Any,
+                  events: list[dict[str, Any]]) -> None:
+    """Write envelopes straight to ``dataset``'s clean topic (tests of the sink alone), framed with ``schema_id``."""
+    producer = Producer({"bootstrap.servers": kafka.bootstrap_servers, "enable.idempotence": True})
+    for e in events:
+        producer.produce(dataset.topics(ns).clean, key=e["key"].encode(), value=wire.encode(schema_id, parsed, e))
+    assert producer.flush(30) == 0
 
 
 def make_sink(kafka: KafkaSettings, hub: HubSettings, writer: ClickHouseWriter,

@@ -11,16 +11,17 @@ from typing import Any
 import pytest
 
 from hub import wire
-from hub.catalogue import Catalogue, Dataset, load_catalogue
+from hub.catalogue import Dataset, load_catalogue
 from hub.clickhouse import connect
 from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings
 from hub.topics import ensure_topics, hub_topics
+from producers.envelope import Source, envelope
 from producers.sdk import HubProducer
 from producers.simulator import PopulationSimulator
 from registry.store import KafkaSchemaStore
 from sinks.clickhouse import ClickHouseWriter
 from sinks.rows import Located
-from tests.integration.pipeline import WriterBetween, commit_reaches_the_end, drain_until, make_sink
+from tests.integration.pipeline import WriterBetween, commit_reaches_the_end, drain_until, make_sink, produce_clean
 
 EVENTS = 2000
 
@@ -132,7 +133,10 @@ def test_a_batch_stored_while_its_partitions_moved_is_committed_on_reassignment(
     ensure_topics(kafka, hub_topics(catalogue, ns))
     dataset = catalogue.get("population.citizen")
     clean_topic = dataset.topics(ns).clean
-    _produce_clean(kafka, ns, catalogue, dataset, 400)
+    schema_id = HubProducer(kafka.bootstrap_servers, ns, catalogue, KafkaSchemaStore(kafka.bootstrap_servers)).schema_id(dataset)
+    produce_clean(kafka, dataset, ns, schema_id, dataset.parsed_envelope,
+                  [envelope(dataset, c.op, c.key, c.record, Source("BCA", "t", i))
+                   for i, c in enumerate(PopulationSimulator(seed=6).changes(400))])
     writer = ClickHouseWriter(connect(ClickHouseSettings(url=chdb_url, database=database), hub_settings),
                               database, catalogue)
     writer.ensure_tables()
@@ -179,20 +183,6 @@ def _member(bootstrap: str, group: str, topic: str, stop: threading.Event) -> No
             consumer.poll(0.2)
     finally:
         consumer.close()
-
-
-def _produce_clean(kafka: KafkaSettings, ns: str, catalogue: Catalogue, dataset: Dataset, events: int) -> None:
-    from confluent_kafka import Producer
-
-    from producers.envelope import Source, envelope
-
-    schema_id = HubProducer(kafka.bootstrap_servers, ns, catalogue, KafkaSchemaStore(kafka.bootstrap_servers)).schema_id(dataset)
-    clean = Producer({"bootstrap.servers": kafka.bootstrap_servers, "enable.idempotence": True})
-    for i, c in enumerate(PopulationSimulator(seed=6).changes(events)):
-        event = envelope(dataset, c.op, c.key, c.record, Source("BCA", "t", i))
-        clean.produce(dataset.topics(ns).clean, key=c.key.encode(),
-                      value=wire.encode(schema_id, dataset.parsed_envelope, event))
-    assert clean.flush(30) == 0
 
 
 def _history_rows(writer: ClickHouseWriter, database: str) -> int:

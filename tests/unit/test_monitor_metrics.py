@@ -16,6 +16,7 @@ from monitor.lag import GroupLag, LagReport, PartitionLag
 from monitor.metrics import METRICS, SinkMetrics, monitor_registry
 from monitor.state import (DeadLetterCount, MonitorState, ProbeStats, QualityScore, StageCounts,
                            TableFreshness)
+from sinks.consumer import SinkStats
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = re.compile(r"\bhub_[a-z0-9_]+\b")
@@ -38,7 +39,9 @@ def full_state() -> MonitorState:
 
 def exposition() -> str:
     registry: CollectorRegistry = monitor_registry(full_state)
-    SinkMetrics(registry).observe(TOPIC, 500, 0.04)
+    sink = SinkMetrics(registry)
+    sink.observe(TOPIC, 500, 0.04)
+    sink.watch(SinkStats(retries=7, in_flight=1200))
     return generate_latest(registry).decode()
 
 
@@ -105,6 +108,8 @@ def test_values_are_the_states() -> None:
         ("hub_monitor_source_up", (("source", "kafka"),)): 1.0,
         ("hub_sink_batch_rows_sum", (("topic", TOPIC),)): 500.0,
         ("hub_sink_insert_seconds_count", (("topic", TOPIC),)): 1.0,
+        ("hub_sink_in_flight_messages", ()): 1200.0,
+        ("hub_sink_insert_retries_total", ()): 7.0,
     }
     assert {k: got.get(k) for k in expected} == expected
 
