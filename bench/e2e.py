@@ -117,6 +117,7 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
     reader = OffsetReader(stack.kafka.bootstrap_servers)
     recordings: dict[str, Recording] = {}
     processed_at = None
+    drained_at = None
     landed_at = None
     half = False
     try:
@@ -138,6 +139,8 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
                 processed_at = time.perf_counter()
             if processed_at is not None:
                 rows = reader.snapshot(ns).partitions
+                if drained_at is None and all(r.lag == 0 for r in rows if r.group == streams_group):
+                    drained_at = time.perf_counter()  # golden merging and quality read the processors' own output
                 if {streams_group, sink_group} <= {r.group for r in rows} and all(r.lag == 0 for r in rows):
                     landed_at = time.perf_counter()
                     break
@@ -150,6 +153,7 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
     return {
         "events": expected, "seconds": round(seconds, 3), "per_second": round(expected / seconds, 1),
         "streams_done_s": round(processed_at - started, 1), "landed_s": round(seconds, 1),
+        "streams_drained_s": round((drained_at or landed_at) - started, 1),
         "startup_s": round(started - t0, 1),
         "cpu_s": watch.cpu_used_s(), "peak_rss_at_half_mb": _rounded(watch.peak_rss_at_half_mb),
         "peak_rss_at_end_mb": _rounded(watch.peak_rss_mb),

@@ -34,15 +34,18 @@ def memory_growth(e2e: dict[str, Any]) -> dict[str, float]:
 
 def limiting_stage(e2e: dict[str, Any]) -> str:
     """Which stage bounded the end-to-end run, from when the processors and the sink finished."""
-    streams, landed = float(e2e["streams_done_s"]), float(e2e["landed_s"])
+    # The processors are done when every topic they read has drained: the raw topics, and their own clean,
+    # contributions and news topics that the golden and quality agents read (older reports: raw only).
+    streams = float(e2e.get("streams_drained_s", e2e["streams_done_s"]))
+    landed = float(e2e["landed_s"])
     cpu = e2e.get("cpu_s", {})
     busiest = max(cpu, key=cpu.get) if cpu else None
     if landed - streams <= 0.1 * landed:
-        who = (f"the stream processors: they committed the last raw offset at {streams:.0f} s and the sink had "
+        who = (f"the stream processors: every topic they read had drained at {streams:.0f} s and the sink had "
                f"landed everything {landed - streams:.0f} s later")
     else:
-        who = (f"the sink: the processors were done at {streams:.0f} s, the sink needed another "
-               f"{landed - streams:.0f} s")
+        who = (f"the sink: the processors had drained every topic they read at {streams:.0f} s, the sink "
+               f"needed another {landed - streams:.0f} s")
     if busiest:
         who += (f"; the busiest process was {busiest} with {cpu[busiest]:.0f} CPU-seconds in {landed:.0f} s "
                 f"({cpu[busiest] / landed:.2f} cores)")
@@ -90,7 +93,8 @@ def markdown(report: dict[str, Any]) -> str:
                          f" | {_mark(growth[name] <= MEMORY_GROWTH_TARGET)} |")
     lines += ["", "## End to end", "",
               f"Started in {e2e.get('startup_s', '?')} s; every raw offset committed by the stream processors at "
-              f"{e2e['streams_done_s']} s, everything landed (no lag in any group) at {e2e['landed_s']} s.",
+              f"{e2e['streams_done_s']} s, every topic they read drained at {e2e.get('streams_drained_s', '?')} s, "
+              f"everything landed (no lag in any group) at {e2e['landed_s']} s.",
               f"Limiting stage: {limiting_stage(e2e)}.", "",
               "CPU-seconds per process: " + ", ".join(f"{k} {v}" for k, v in e2e.get("cpu_s", {}).items()) + ".", ""]
     if r.get("tables"):

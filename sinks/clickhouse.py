@@ -145,8 +145,7 @@ class ClickHouseWriter:
                                             "deduplicate_blocks_in_dependent_materialized_views": 1})
             return []
         except (Unsupported, ClickHouseError) as exc:
-            log.warning("Avro insert of %s[%d] not possible (%s); decoding in Python", run.topic, run.partition,
-                        type(exc).__name__)
+            log.warning("Avro insert of %s not possible (%s); decoding in Python", run.topic, type(exc).__name__)
             return _decoded(run, schema)
 
     def write_dead_letters(self, letters: Sequence[DeadLetter], token: str) -> None:
@@ -173,15 +172,15 @@ def _decoded(run: EncodedRun, schema: dict[str, Any]) -> list[Located]:
     skipped with their offsets logged, never their bytes."""
     parsed = fastavro.parse_schema(without_time_types(schema))
     found = []
-    for offset, body in zip(run.offsets, run.bodies):
+    for partition, offset, body in zip(run.partitions, run.offsets, run.bodies):
         try:
             event = fastavro.schemaless_reader(io.BytesIO(body), parsed, None)
         except Exception:  # fastavro raises many types on corrupt input
             event = None
         if isinstance(event, dict):
-            found.append(Located(run.topic, run.partition, offset, event))
+            found.append(Located(run.topic, partition, offset, event))
         else:
-            log.warning("undecodable %s[%d]@%d: avro_decode", run.topic, run.partition, offset)
+            log.warning("undecodable %s[%d]@%d: avro_decode", run.topic, partition, offset)
     return found
 
 

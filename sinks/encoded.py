@@ -1,7 +1,7 @@
 """Inserting still-encoded Avro: ClickHouse decodes, not Python (pure builders).
 
 Decoding each message with fastavro costs more CPU than ClickHouse's whole columnar insert of the row, so
-the sink hands the Avro bodies to ClickHouse. A partition's run of messages written with one schema becomes
+the sink hands the Avro bodies to ClickHouse. A topic's run of messages written with one schema becomes
 one Avro object container (the writer schema in its header, the bodies as one block); ``INSERT … FORMAT
 Avro`` goes into a ``Null`` staging table shaped like the Avro record (records as ``Tuple``), and
 materialized views flatten it into the history table (and route the monitor's canaries to the probe
@@ -42,10 +42,11 @@ class Unsupported(Exception):
 
 @dataclass(frozen=True)
 class EncodedRun:
-    """Consecutive messages of one partition written with one schema, still Avro-encoded (no frame)."""
+    """Messages of one topic written with one schema, still Avro-encoded (no frame), with the partition
+    and offset of each."""
 
     topic: str
-    partition: int
+    partitions: Sequence[int]
     schema_id: int
     offsets: Sequence[int]
     bodies: Sequence[bytes]
@@ -86,8 +87,11 @@ def _long(n: int) -> bytes:
 def container(header: bytes, run: EncodedRun) -> bytes:
     """One object container holding ``run`` as a single block, each body prefixed with its coordinates."""
     topic = run.topic.encode()
-    prefix = _long(len(topic)) + topic + _long(run.partition)
-    data = b"".join([prefix + _long(offset) + body for offset, body in zip(run.offsets, run.bodies)])
+    prefixes: dict[int, bytes] = {}
+    for partition in set(run.partitions):
+        prefixes[partition] = _long(len(topic)) + topic + _long(partition)
+    data = b"".join([prefixes[partition] + _long(offset) + body
+                     for partition, offset, body in zip(run.partitions, run.offsets, run.bodies)])
     return b"".join((header, _long(len(run.bodies)), _long(len(data)), data, header[-16:]))
 
 

@@ -71,6 +71,11 @@ def test_the_limiting_stage_is_the_one_that_finished_last() -> None:
     assert "streams with 90 CPU-seconds" in limiting_stage(e2e(95.0, 100.0))
 
 
+def test_the_processors_are_done_when_every_topic_they_read_drained_not_only_the_raw_ones() -> None:
+    # Raw committed at 40 s, but golden merging read the processors' own topics until 97 s.
+    assert limiting_stage({**e2e(40.0, 100.0), "streams_drained_s": 97.0}).startswith("the stream processors")
+
+
 def test_the_report_marks_each_target_met_or_missed() -> None:
     r = results()
     report = {"date": "2026-11-27T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,

@@ -28,10 +28,11 @@ def test_a_container_holds_the_bodies_with_their_coordinates_in_front() -> None:
               for i, c in enumerate(PopulationSimulator(seed=2).changes(50))]
     bodies = [wire.encode(7, parsed, e)[wire.HEADER_SIZE:] for e in events]
     offsets = [1000 + 3 * i for i in range(len(bodies))]  # gaps, as transaction markers leave them
-    block = container(container_header(dataset.envelope_schema), EncodedRun("ns.t", 3, 7, offsets, bodies))
+    partitions = [i % 3 for i in range(len(bodies))]  # a topic's partitions interleaved, as a fetch returns them
+    block = container(container_header(dataset.envelope_schema), EncodedRun("ns.t", partitions, 7, offsets, bodies))
     decoded = list(fastavro.reader(io.BytesIO(block)))
-    expected = [{"_topic": "ns.t", "_partition": 3, "_offset": o,
-                 **fastavro.schemaless_reader(io.BytesIO(b), parsed, None)} for o, b in zip(offsets, bodies)]
+    expected = [{"_topic": "ns.t", "_partition": p, "_offset": o, **fastavro.schemaless_reader(io.BytesIO(b), parsed, None)}
+                for p, o, b in zip(partitions, offsets, bodies)]
     assert decoded == expected
 
 

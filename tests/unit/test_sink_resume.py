@@ -1,8 +1,8 @@
-"""Where the sink resumes a partition it is assigned: ClickHouse's stored offsets against the group's commit."""
+"""Where the sink resumes a partition it is assigned, and the deduplication token of a topic's insert (pure)."""
 
 from __future__ import annotations
 
-from sinks.consumer import resume_points
+from sinks.consumer import batch_token, resume_points
 
 A0, A1, A2, B0 = ("a", 0), ("a", 1), ("a", 2), ("b", 0)
 
@@ -21,3 +21,8 @@ def test_nothing_stored_keeps_the_group_position() -> None:
 
 def test_a_commit_at_the_stored_end_needs_no_catch_up() -> None:
     assert resume_points([A0], committed={A0: 20}, stored={A0: 19}) == ({A0: 20}, {})
+
+
+def test_a_topic_insert_token_names_each_partition_range_in_partition_order() -> None:
+    assert batch_token("ns.t", {3: (40, 49), 0: (7, 7), 1: (100, 180)}) == "ns.t/0:7-7/1:100-180/3:40-49"
+    assert batch_token("ns.t", {1: (100, 180), 0: (7, 7)}) == batch_token("ns.t", {0: (7, 7), 1: (100, 180)})
