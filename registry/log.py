@@ -245,9 +245,12 @@ class KafkaLog:
             if err.txn_requires_abort():
                 if self._abort(producer) and not last:
                     return False
-            else:  # fatal, or a transaction left in an unknown state: the next acquire() starts afresh
-                self._producer = None
-            raise _store_error(f"writing to {self.topic}", exc) from exc
+                raise _store_error(f"writing to {self.topic}", exc) from exc
+            # Fatal, or the transaction's outcome is unknown (another process taking the writer role while we
+            # committed ends in "EndTxn commit failed: Unknown broker error"): the caller acquires the log
+            # afresh, reads it to the end and plans again, so a write that did land is not repeated.
+            self._producer = None
+            raise WriterFenced(f"writing to {self.topic}: the transaction's outcome is unknown ({err.str()})") from exc
         except BufferError as exc:
             self._abort(producer)
             raise StoreError(f"writing to {self.topic}: {exc}") from exc

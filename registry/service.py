@@ -16,7 +16,10 @@ sequence is retried on the newer state, so ids and versions are always assigned 
 
 from __future__ import annotations
 
+import logging
+import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -37,7 +40,8 @@ from registry.state import RegistryState
 
 T = TypeVar("T")
 _NOT_FOUND = (SubjectNotFound, VersionNotFound, UnknownSchema, SubjectConfigNotSet, SubjectModeNotSet)
-_WRITE_ATTEMPTS = 3
+_WRITE_ATTEMPTS = 5
+log = logging.getLogger(__name__)
 
 
 class Registry:
@@ -79,7 +83,9 @@ class Registry:
         if not self.leader:
             raise UnknownLeader()
         with self._write_lock:
-            for _ in range(_WRITE_ATTEMPTS):
+            for attempt in range(_WRITE_ATTEMPTS):
+                if attempt:  # writers starting together take the role from each other: let one finish first
+                    time.sleep(random.uniform(0.05, 0.2) * 2 ** attempt)
                 self.log.acquire()
                 self.log.sync()
                 with self._state_lock:
@@ -88,7 +94,9 @@ class Registry:
                     return plan.result
                 try:
                     self.log.append(plan.records)
-                except WriterFenced:
+                except WriterFenced as exc:
+                    log.info("writing again after reading the log (attempt %d of %d): %s", attempt + 2,
+                             _WRITE_ATTEMPTS, exc)
                     continue
                 with self._state_lock:
                     if plan.expect is not None and not plan.expect(self._state):

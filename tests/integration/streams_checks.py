@@ -140,6 +140,25 @@ def processed(kafka: KafkaSettings, catalogue: Catalogue, namespace: str, datase
                                               catalogue.get(name).topics(namespace).dlq))
 
 
+def raw_lag(kafka: KafkaSettings, catalogue: Catalogue, namespace: str, datasets: Iterable[str]) -> int:
+    """Raw messages of ``datasets`` the streams group has not committed yet (from the log start if it has
+    committed nothing). At least once, the output counts of :func:`processed` include copies after a crash,
+    so they can reach a target before every event was processed; zero raw lag cannot."""
+    topics = [catalogue.get(name).topics(namespace).raw for name in datasets]
+    consumer = Consumer({"bootstrap.servers": kafka.bootstrap_servers, "group.id": f"{namespace}-streams",
+                         "enable.auto.commit": False, "log_level": 3})
+    try:
+        metadata = consumer.list_topics(timeout=10).topics
+        partitions = [TopicPartition(t, p) for t in topics for p in metadata[t].partitions]
+        lag = 0
+        for tp in consumer.committed(partitions, timeout=10):
+            low, high = consumer.get_watermark_offsets(tp, timeout=10)
+            lag += high - (tp.offset if tp.offset >= 0 else low)
+        return lag
+    finally:
+        consumer.close()
+
+
 def expected_outputs(manifest: Manifest, datasets: Iterable[str]) -> int:
     return sum(manifest.datasets[d].counts["distinct_events"] for d in datasets)
 

@@ -21,7 +21,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from hub.catalogue import load_catalogue
 from hub.settings import KafkaSettings
 
-COUNT = 8_000
+COUNT = int(os.environ.get("HUB_DETERMINISM_EVENTS", "8000"))  # the 100000: HUB_DETERMINISM_EVENTS=100000
 PARTITIONS = 3
 
 Message = tuple[bytes | None, bytes | None, tuple[tuple[str, str | bytes | None], ...]]

@@ -22,7 +22,8 @@ from streams.rules.records import with_original_codes
 from tests.integration.golden_checks import GoldenState, Records, Run
 from tests.integration.pipeline import streams_worker
 from tests.integration.streams_checks import (CITIZEN, RawPublisher, expected_outputs, late_ids, processed,
-                                              read_clean, read_dead_letters, simulate, split_originals, wait_for)
+                                              raw_lag, read_clean, read_dead_letters, simulate, split_originals,
+                                              wait_for)
 from tests.integration.streams_checks import read_topic as read_topic  # test_streams_dlq imports it from here
 
 GOLDEN_TIMEOUT_S = 180.0
@@ -57,7 +58,8 @@ def run_two_phases(kafka: KafkaSettings, hub: HubSettings, catalogue: Catalogue,
                 worker_cm.__exit__(None, None, None)
                 worker_cm = streams_worker(kafka, hub)
                 worker = worker_cm.__enter__()
-            wait_for(lambda: processed(kafka, catalogue, hub.namespace, manifest.datasets) >= target,
+            wait_for(lambda: processed(kafka, catalogue, hub.namespace, manifest.datasets) >= target
+                     and raw_lag(kafka, catalogue, hub.namespace, manifest.datasets) == 0,
                      lambda: worker.poll() is None)
         final: Records = {}
         if golden is not None:

@@ -1,16 +1,23 @@
 """The registry log's writer tries an aborted transaction again (registry.log.KafkaLog.append), without Kafka:
-a producer double whose commits fail as the broker's do right after it started."""
+a producer double whose commits fail as the broker's do right after it started; a commit of unknown outcome
+makes the registry read the log and plan again, so nothing is written twice."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
+from registry import commands
 from registry import records as r
-from registry.errors import StoreError
+from registry.checker import compatibility_checker
+from registry.errors import StoreError, WriterFenced
 from registry.log import ABORTABLE_ATTEMPTS, KafkaLog
+from registry.memory import MemoryLog
+from registry.model import RegisterRequest
+from registry.service import Registry
 
 
 class _Producer:
@@ -65,3 +72,42 @@ def test_an_abort_on_every_attempt_is_a_store_error(monkeypatch: pytest.MonkeyPa
         writer(producer, monkeypatch).append([RECORD])
     assert producer.calls.count("begin") == ABORTABLE_ATTEMPTS
     assert "commit" not in producer.calls
+
+
+class _UnknownOutcome(_Producer):
+    """A commit that fails with no abort asked for: its outcome is unknown (it may have landed)."""
+
+    def commit_transaction(self, timeout: float) -> None:
+        raise KafkaException(KafkaError(KafkaError.UNKNOWN, "EndTxn commit failed: Unknown broker error"))
+
+
+def test_a_commit_of_unknown_outcome_gives_up_the_writer_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = writer(_UnknownOutcome(failures=0), monkeypatch)
+    with pytest.raises(WriterFenced, match="outcome is unknown"):
+        log.append([RECORD])
+    assert log._producer is None  # the next write acquires afresh, reads the log, and plans again
+
+
+class _LandsThenFails(MemoryLog):
+    """A log whose first append lands and then reports failure, as a commit of unknown outcome can."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.appends = 0
+
+    def append(self, records: Any) -> None:
+        self.appends += 1
+        super().append(records)
+        if self.appends == 1:
+            self._epoch = None
+            raise WriterFenced("the transaction's outcome is unknown")
+
+
+def test_a_write_that_landed_unbeknown_is_not_written_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("registry.service.time.sleep", lambda s: None)
+    log = _LandsThenFails()
+    registry = Registry(log, compatibility_checker).start()
+    request = RegisterRequest(schema=json.dumps({"type": "record", "name": "R", "fields": []}))
+    result = registry.write(lambda s: commands.register(s, "orders-value", request, registry.checker))
+    assert result["id"] >= 1
+    assert (log.appends, len(log.topic.messages)) == (1, 1)  # planned again on the log: nothing left to write
