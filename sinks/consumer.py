@@ -112,6 +112,10 @@ def batch_token(topic: str, ranges: dict[int, tuple[int, int]]) -> str:
     return "/".join([topic, *(f"{p}:{first}-{last}" for p, (first, last) in sorted(ranges.items()))])
 
 
+def _partition(msg: Message) -> int:
+    return int(msg.partition() or 0)
+
+
 def _offset(msg: Message) -> int:
     offset = msg.offset()
     assert offset is not None, "consumed messages always have an offset"
@@ -225,20 +229,20 @@ class KafkaSink:
         """Decode ``messages`` into one deduplicated write per topic (pure but for decoding): ClickHouse spends
         about as long on a 1-row insert as on a 1000-row one, so a topic's partitions share one insert."""
         groups: dict[str, list[Message]] = defaultdict(list)
-        ranges: dict[tuple[str, int], tuple[int, int]] = {}  # (topic, partition) -> first and last offset
+        ranges: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)  # topic -> partition -> first, last
         for msg in messages:
             if msg.error():
                 log.warning("consumer error: %s", msg.error())
                 continue
-            topic, partition, offset = str(msg.topic()), int(msg.partition() or 0), _offset(msg)
+            topic, partition, offset = str(msg.topic()), _partition(msg), _offset(msg)
             groups[topic].append(msg)
-            first, _ = ranges.get((topic, partition), (offset, offset))
-            ranges[(topic, partition)] = (first, offset)  # a partition's messages come in offset order
+            first, _ = ranges[topic].get(partition, (offset, offset))
+            ranges[topic][partition] = (first, offset)  # a partition's messages come in offset order
         writes: list[_Write] = []
         for topic, msgs in groups.items():
-            token = batch_token(topic, {p: r for (t, p), r in ranges.items() if t == topic})
+            token = batch_token(topic, ranges[topic])
             if topic in self._dlq_topics:
-                letters = [DeadLetter(topic, int(m.partition() or 0), _offset(m), self._by_topic[topic].name,
+                letters = [DeadLetter(topic, _partition(m), _offset(m), self._by_topic[topic].name,
                                       m.key() or b"", m.value() or b"", decode_headers(m.headers())) for m in msgs]
                 write: Callable[[], None] = partial(self._writer.write_dead_letters, letters, token)
                 count = len(letters)
@@ -248,7 +252,8 @@ class KafkaSink:
                 count = len(located)
             if count:
                 writes.append(_Write(topic, count, write))
-        commits = [TopicPartition(topic, partition, last + 1) for (topic, partition), (_, last) in ranges.items()]
+        commits = [TopicPartition(topic, partition, last + 1)
+                   for topic, parts in ranges.items() for partition, (_, last) in parts.items()]
         return _Batch(writes, commits, self._generation, sum(len(m) for m in groups.values()))
 
     def _finish(self) -> int:
@@ -331,9 +336,9 @@ class KafkaSink:
                 if schema_id not in schemas:
                     schemas[schema_id] = self._schemas.schema(schema_id)
             except WireFormatError as exc:
-                self._undecodable(topic, int(msg.partition() or 0), _offset(msg), exc.code)
+                self._undecodable(topic, _partition(msg), _offset(msg), exc.code)
                 continue
-            framed.append((int(msg.partition() or 0), _offset(msg), value[HEADER_SIZE:]))  # type: ignore[index]
+            framed.append((_partition(msg), _offset(msg), value[HEADER_SIZE:]))  # type: ignore[index]
         if len(schemas) == 1:
             ((schema_id, schema),) = schemas.items()
             run = EncodedRun(topic, [p for p, _, _ in framed], schema_id, [o for _, o, _ in framed],
@@ -345,9 +350,9 @@ class KafkaSink:
                 _, event = self._schemas.decode(msg.value())
             except WireFormatError as exc:
                 if exc.code == "avro_decode":
-                    self._undecodable(topic, int(msg.partition() or 0), _offset(msg), exc.code)
+                    self._undecodable(topic, _partition(msg), _offset(msg), exc.code)
                 continue
-            located.append(Located(topic, int(msg.partition() or 0), _offset(msg), event))
+            located.append(Located(topic, _partition(msg), _offset(msg), event))
         return dataset, located, [s for _, s in sorted(schemas.items())]
 
     def _undecodable(self, topic: str, partition: int, offset: int, code: str) -> None:
