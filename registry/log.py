@@ -5,7 +5,10 @@ Reading. The topic has one partition and is compacted. A daemon thread (or, with
 record to the state. ``sync()`` takes the topic's high watermark — read uncommitted, so it covers a
 transaction that was just committed but whose markers are still being written — and waits until the
 reader has passed it: that is how a write is read back before it is answered, how a writer catches up
-before planning, and how a reader makes sure a 404 is not merely stale.
+before planning, and how a reader makes sure a 404 is not merely stale. When the reader is at the end of
+what it can read and only an open transaction stands between it and that watermark (a writer killed
+mid-write: the broker aborts its transaction after ``transaction.timeout.ms`` plus its clean-up interval,
+10 s each by default), ``sync()`` waits up to :data:`OPEN_TRANSACTION_GRACE_S` longer than its timeout.
 
 Writing: one writer at a time, enforced by the broker. Every writer of a topic uses the same Kafka
 transactional id, ``hub-registry-<topic>``. ``acquire()`` runs ``init_transactions``, which bumps the
@@ -38,6 +41,7 @@ from registry.records import Record, decode
 
 log = logging.getLogger(__name__)
 ABORTABLE_ATTEMPTS = 4
+OPEN_TRANSACTION_GRACE_S = 25.0
 _FENCED = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH}
 
 
@@ -64,6 +68,7 @@ class KafkaLog:
         self._pull_lock = threading.Lock()
         self._producer: Producer | None = None
         self._position = 0
+        self._readable_end = -1  # the offset of the last end-of-partition event: all the reader may read now
         self._failure: str | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -128,6 +133,7 @@ class KafkaLog:
         err, offset = msg.error(), msg.offset()
         if err is not None:
             if err.code() == KafkaError._PARTITION_EOF and offset is not None:
+                self._readable_end = offset
                 self._advance(offset)
             elif err.fatal():
                 self._fail(f"reading {self.topic}: {err}")
@@ -183,11 +189,11 @@ class KafkaLog:
         if self._thread is None:  # pulled: read in the caller's thread
             with self._pull_lock:
                 while not self._reached(high, deadline):
-                    self._poll_once(min(0.1, max(deadline - time.monotonic(), 0.001)))
+                    self._poll_once(0.1)
             return
         with self._cond:
             while not self._reached(high, deadline):
-                self._cond.wait(max(deadline - time.monotonic(), 0.001))
+                self._cond.wait(0.1)
 
     def _reached(self, high: int, deadline: float) -> bool:
         with self._cond:
@@ -195,7 +201,10 @@ class KafkaLog:
                 return True
             if self._failure is not None:
                 raise StoreError(self._failure)
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline and self._readable_end == self._position and now < deadline + OPEN_TRANSACTION_GRACE_S:
+            return False  # only an open transaction is left to pass: its writer may have died mid-write
+        if now >= deadline:
             raise StoreTimeout(f"reading {self.topic} reached offset {self._position} of {high} in "
                                f"{self.timeout_s:.0f}s")
         return False

@@ -5,6 +5,7 @@ makes the registry read the log and plan again, so nothing is written twice."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ from confluent_kafka import KafkaError, KafkaException
 from registry import commands
 from registry import records as r
 from registry.checker import compatibility_checker
-from registry.errors import StoreError, WriterFenced
-from registry.log import ABORTABLE_ATTEMPTS, KafkaLog
+from registry.errors import StoreError, StoreTimeout, WriterFenced
+from registry.log import ABORTABLE_ATTEMPTS, OPEN_TRANSACTION_GRACE_S, KafkaLog
 from registry.memory import MemoryLog
 from registry.model import RegisterRequest
 from registry.service import Registry
@@ -111,3 +112,17 @@ def test_a_write_that_landed_unbeknown_is_not_written_twice(monkeypatch: pytest.
     result = registry.write(lambda s: commands.register(s, "orders-value", request, registry.checker))
     assert result["id"] >= 1
     assert (log.appends, len(log.topic.messages)) == (1, 1)  # planned again on the log: nothing left to write
+
+
+def test_a_reader_stopped_by_an_open_transaction_waits_for_the_broker_to_abort_it() -> None:
+    log = KafkaLog("127.0.0.1:1", "_schemas", timeout_s=10)
+    log._position = log._readable_end = 238  # read all it may: offset 238 belongs to a transaction still open
+    now = time.monotonic()
+    assert log._reached(239, deadline=now - 1) is False  # within the grace: a killed writer's transaction
+    with pytest.raises(StoreTimeout, match="reached offset 238 of 239"):
+        log._reached(239, deadline=now - OPEN_TRANSACTION_GRACE_S - 1)
+    log._readable_end = 200  # still reading committed records: the timeout is the timeout
+    with pytest.raises(StoreTimeout):
+        log._reached(239, deadline=now - 1)
+    log._position = 239
+    assert log._reached(239, deadline=now - 1) is True
