@@ -27,7 +27,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import fastavro
 from fastavro.validation import validate
 
 from hub import wire
@@ -35,6 +34,7 @@ from hub.catalogue import Dataset
 from hub.errors import WireFormatError
 from streams.base import Accepted, Duplicate, Event, Outcome, Rejected
 from streams.clean_schema import clean_record_schema
+from streams.encoder import FramedEncoder
 from streams.ordering import KeyState
 from streams.rules import Rejection, check, clean_record
 from streams.rules.base import KEY_MISMATCH, OP_MISMATCH, PROCESSING_FAILED, SCHEMA_MISMATCH
@@ -57,7 +57,7 @@ class DatasetProcessor:
         self.dataset = dataset
         self._schemas = schemas
         self._clean_id = clean_schema_id
-        self._clean_parsed = fastavro.parse_schema(clean_schema)
+        self._clean = FramedEncoder(clean_schema)
         self._clean_record = clean_record_schema(dataset)
 
     def decode(self, raw: bytes | None, kafka_key: bytes | None) -> Event | Rejected:
@@ -102,7 +102,7 @@ class DatasetProcessor:
             return Rejected(rejection, event.event_id)
         after = with_original_codes(self.dataset.name, cleaned) if cleaned is not None else None
         try:
-            value = wire.encode(self._clean_id, self._clean_parsed, {**event.envelope, "after": after})
+            value = self._clean.encode(self._clean_id, {**event.envelope, "after": after})
         except Exception:  # fastavro's messages quote the value: keep only the field path
             return Rejected(Rejection(SCHEMA_MISMATCH, self._invalid_field(after),
                                       "does not fit the catalogue's schema"), event.event_id)

@@ -4,12 +4,9 @@ and the one place they turn records into registered, Confluent-framed bytes."""
 from __future__ import annotations
 
 import asyncio
-import copy
 from typing import Any, Protocol
 
-import fastavro
-
-from hub import wire
+from streams.encoder import FramedEncoder
 
 
 class SchemaRegistrar(Protocol):
@@ -28,10 +25,10 @@ class RegisteredWriter:
         self._store = store
         self._subject = subject
         self._schema = schema
-        self._parsed = fastavro.parse_schema(copy.deepcopy(schema))
+        self._encoder = FramedEncoder(schema)
         self._id: int | None = None
 
     async def encode(self, record: dict[str, Any]) -> bytes:
         if self._id is None:
             self._id = await asyncio.to_thread(self._store.register, self._subject, self._schema)
-        return wire.encode(self._id, self._parsed, record)
+        return self._encoder.encode(self._id, record)
