@@ -10,8 +10,8 @@ otherwise, so the errors and the bytes are the same either way.
 from __future__ import annotations
 
 import io
+import itertools
 import os
-import random
 import struct
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -38,21 +38,32 @@ class Source:
     position: int
 
 
-_IDS = random.Random()  # seeded from os.urandom; private, so no caller's random.seed() can make ids repeat
-os.register_at_fork(after_in_child=_IDS.seed)  # a forked child must not repeat its parent's ids
-
-
-def new_event_id() -> str:
-    """A random (version 4) UUID in its canonical string form.
-
-    Drawn from a private generator seeded by the OS (re-seeded in forked children) rather than one
-    ``os.urandom`` call per event: ids must be unique, not secret, and the system call cost as much as
-    writing the whole event. 122 random bits, the version nibble 4 and the RFC 4122 variant bits 10."""
-    h = _IDS.randbytes(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
-
-
 _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+
+
+class _EventIds:
+    """Event ids: UUIDs of version 8 (RFC 9562's custom layout), 74 random bits drawn from the OS once per
+    process and a 48-bit counter after them.
+
+    Unique without drawing randomness per event: two processes share ids only if their 74 random bits are
+    equal, and one process counts 2**48 ids before its counter would wrap (nine years at a million events a
+    second). Drawing 122 fresh bits per event (version 4) cost a quarter of encoding the whole event."""
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        h = os.urandom(10).hex()
+        self._prefix = f"{h[:8]}-{h[8:12]}-8{h[12:15]}-{_VARIANT[h[15]]}{h[16:19]}-"
+        self._count = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._count):012x}"
+
+
+new_event_id = _EventIds()
+"""A new event id (a UUID string, see :class:`_EventIds`): unique, not secret."""
+os.register_at_fork(after_in_child=new_event_id.reseed)  # a forked child must not repeat its parent's ids
 
 
 def check_record(dataset: Dataset, record: Any) -> dict[str, Any]:

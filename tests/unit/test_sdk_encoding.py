@@ -217,13 +217,27 @@ def test_a_lone_surrogate_is_a_validation_error_naming_the_field(key: str, recor
     assert "Ph" not in str(caught.value) and "\ud800" not in str(caught.value)
 
 
-def test_new_event_ids_are_distinct_version_4_uuids() -> None:
+def test_new_event_ids_are_distinct_version_8_uuids() -> None:
     import uuid
 
     ids = [new_event_id() for _ in range(20_000)]
     assert len(set(ids)) == len(ids)
     assert {(uuid.UUID(i).version, uuid.UUID(i).variant, str(uuid.UUID(i)) == i) for i in ids} == {
-        (4, uuid.RFC_4122, True)}
+        (8, uuid.RFC_4122, True)}
+
+
+def test_event_ids_of_another_process_differ() -> None:
+    import multiprocessing
+
+    ours = {new_event_id() for _ in range(1000)}
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # forked: the parent's generator, re-seeded
+        theirs = pool.apply(_ids, (1000,))
+    assert len(ours | set(theirs)) == 2000
+    assert len({i[:24] for i in [*ours, *theirs]}) == 2  # one random part per process
+
+
+def _ids(count: int) -> list[str]:
+    return [new_event_id() for _ in range(count)]
 
 
 def test_the_event_encoder_writes_fastavros_bytes_for_every_dataset() -> None:
