@@ -105,15 +105,17 @@ class Watch:
 
 
 def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after: float, profile_seconds: int,
-               profile_dir: Path, timeout_s: float = 3600) -> dict[str, Any]:
-    """Start the stack and wait until every group has caught up; figures and profiles of the run."""
+               profile_dir: Path, timeout_s: float = 3600, broker_pid: int | None = None) -> dict[str, Any]:
+    """Start the stack and wait until every group has caught up; figures and profiles of the run (with
+    ``broker_pid``, the broker's CPU and memory beside the hub's processes)."""
     expected = sum(raw_ends.values())
     ns = stack.hub.namespace
     streams_group, sink_group = f"{ns}-streams", f"{ns}-sink"
     t0 = time.perf_counter()
     stack.up()
     started = time.perf_counter()
-    watch = Watch({name: stack._proc(name).pid() for name, _ in stack.SERVICES})
+    watch = Watch({name: stack._proc(name).pid() for name, _ in stack.services} |
+                  ({"kafka": broker_pid} if broker_pid else {}))
     reader = OffsetReader(stack.kafka.bootstrap_servers)
     recordings: dict[str, Recording] = {}
     processed_at = None

@@ -53,6 +53,19 @@ def limiting_stage(e2e: dict[str, Any]) -> str:
     return who
 
 
+def _busy(e2e: dict[str, Any], cores: int | None) -> str:
+    """How much of the machine the measured processes kept busy while the run lasted."""
+    total, landed = sum(e2e.get("cpu_s", {}).values()), float(e2e["landed_s"])
+    if not total or not cores or not landed:
+        return ""
+    return f" Together {total:,.0f} CPU-seconds in {landed:,.0f} s: {total / landed:.2f} of the {cores} cores."
+
+
+def _workers(report: dict[str, Any]) -> str:
+    workers = report.get("stream_workers")
+    return "" if workers is None else f", {workers} stream worker process{'es' if workers > 1 else ''}"
+
+
 def _mark(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
@@ -64,7 +77,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [f"# Benchmark {report['date']} on {m['host']}", "",
              f"{m['cores']} cores, Python {m['python']}, Kafka {m['kafka']}, confluent-kafka {m['confluent-kafka']}, "
              f"faust-streaming {m['faust-streaming']}, fastavro {m['fastavro']}, clickhouse-connect "
-             f"{m['clickhouse-connect']}, chdb {m['chdb']}; {report.get('partitions', '?')} partitions per topic.", "",
+             f"{m['clickhouse-connect']}, chdb {m['chdb']}; {report.get('partitions', '?')} partitions per topic"
+             f"{_workers(report)}.", "",
              f"End to end: {report['events']:,} simulated changes of the five ministries with dirt, pre-loaded on "
              f"the raw topics; the ceiling consumes and decodes the same messages. Produce and insert stages: "
              f"{report.get('stage_events', report['events']):,} simulated citizens.", "",
@@ -88,7 +102,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| freshness p99 at {f['target_rate']:,}/s, ms | {f['p99_ms']:,.0f} | ≤ "
                      f"{FRESHNESS_P99_TARGET_MS:,} | {_mark(f['p99_ms'] <= FRESHNESS_P99_TARGET_MS)} |")
     growth = memory_growth(e2e)
-    for name in ("streams", "sink"):
+    for name in [n for n in growth if n.startswith("streams") or n == "sink"]:
         if name in growth:
             lines.append(f"| peak RSS of {name}, end ÷ half of the events | {growth[name]} | ≤ {MEMORY_GROWTH_TARGET}"
                          f" | {_mark(growth[name] <= MEMORY_GROWTH_TARGET)} |")
@@ -97,7 +111,8 @@ def markdown(report: dict[str, Any]) -> str:
               f"{e2e['streams_done_s']} s, every topic they read drained at {e2e.get('streams_drained_s', '?')} s, "
               f"everything landed (no lag in any group) at {e2e['landed_s']} s.",
               f"Limiting stage: {limiting_stage(e2e)}.", "",
-              "CPU-seconds per process: " + ", ".join(f"{k} {v}" for k, v in e2e.get("cpu_s", {}).items()) + ".", ""]
+              "CPU-seconds per process: " + ", ".join(f"{k} {v}" for k, v in e2e.get("cpu_s", {}).items()) + "."
+              + _busy(e2e, m.get("cores")), ""]
     if r.get("tables"):
         lines += ["Rows landed per table: " + ", ".join(f"{k} {v:,}" for k, v in r["tables"].items()) + ".", ""]
     if f:

@@ -55,6 +55,10 @@ class Options:
     fresh_rate: int = 5000
     fresh_seconds: int = 60
     partitions: int = 4
+    stream_workers: int = 1
+    """Stream worker processes of the end-to-end stack. On 2 cores a second one did not help: at 30k events 557
+    against 588-595 events/s, its CPU going to a second fetch loop and a second copy of the global table while
+    the broker and the sink kept the other core busy. More pay where cores are spare (at most one per partition)."""
     profile_seconds: int = 30
     produce_rounds: int = 3
     """Bare and SDK producing alternate this many times; the report keeps each one's median round."""
@@ -162,7 +166,7 @@ def run(options: Options) -> Path:
     catalogue = load_catalogue()
     report: dict[str, Any] = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                               "machine": machine(), "events": options.events, "stage_events": options.stage_events,
-                              "partitions": options.partitions}
+                              "partitions": options.partitions, "stream_workers": options.stream_workers}
     stem = f"{report['date'][:10]}-{report['machine']['host']}-{options.events}"
     r: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp_name:
@@ -173,7 +177,8 @@ def run(options: Options) -> Path:
         try:
             external = KafkaSettings(bootstrap=kafka.bootstrap_servers, partitions=options.partitions)
             store = KafkaSchemaStore(external.bootstrap_servers)
-            stack = Stack(HubSettings(data_dir=tmp / "stack", namespace="e2e", sql_port=_free_port()), external,
+            stack = Stack(HubSettings(data_dir=tmp / "stack", namespace="e2e", sql_port=_free_port(),
+                                      stream_workers=options.stream_workers), external,
                           ClickHouseSettings(), RegistrySettings(port=_free_port()),
                           GatewaySettings(port=_free_port()),
                           MonitorSettings(port=_free_port(), probe_interval_s=0), catalogue)
@@ -190,13 +195,14 @@ def run(options: Options) -> Path:
             os.environ.update(HUB_SINK_METRICS_PORT=str(_free_port()), HUB_MONITOR_PROBE_INTERVAL_S="0")
             raw_ends = e2e.log_ends(external.bootstrap_servers, raw_topics)
             try:
-                r["end_to_end"] = e2e.end_to_end(stack, raw_ends, 0.1, options.profile_seconds, tmp / "profiles")
+                r["end_to_end"] = e2e.end_to_end(stack, raw_ends, 0.1, options.profile_seconds, tmp / "profiles",
+                                                 broker_pid=broker.proc.pid())
                 r["tables"] = table_rows(stack)
                 print(f"end to end {_short(r['end_to_end'])}", flush=True)
                 r["freshness"] = freshness(stack, options.fresh_rate, options.fresh_seconds, schema_id)
                 print(f"freshness {r['freshness']}", flush=True)
                 r["peak_rss_mb"] = {name: stages.peak_rss_mb(stack._proc(name).pid() or -1)
-                                    for name, _ in stack.SERVICES}
+                                    for name, _ in stack.services}
             finally:
                 stack.down()
             r["peak_rss_mb"]["bench (producers, sink alone, chdb insert)"] = round(

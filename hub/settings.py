@@ -9,6 +9,7 @@ variable                               default                     meaning
 ``HUB_CACHE_DIR``                      ``~/.cache/hub``            fetched Kafka jars
 ``HUB_NAMESPACE``                      ``hub``                     prefix of topics and consumer groups
 ``HUB_SQL_PORT``                       ``8123``                    ClickHouse-HTTP-compatible query endpoint
+``HUB_STREAM_WORKERS``                 ``1``                       stream worker processes ``hub up`` starts
 ``HUB_KAFKA_BOOTSTRAP``                (unset: local broker)       use an existing Kafka cluster
 ``HUB_KAFKA_PORT``                     ``9092``                    local broker's client port
 ``HUB_KAFKA_CONTROLLER_PORT``          ``9093``                    local broker's KRaft controller port
@@ -45,6 +46,9 @@ class HubSettings(BaseSettings):
     namespace: str = Field(default="hub", pattern=r"^[A-Za-z0-9_.-]+$")
     sql_port: int = 8123
     sql_host: str = "127.0.0.1"
+    stream_workers: int = Field(default=1, ge=1)
+    """Stream worker processes of the local stack; they share the partitions (at most one worker per core
+    and per partition is useful)."""
 
     @property
     def run_dir(self) -> Path:

@@ -35,6 +35,7 @@ from streams.processor import DatasetProcessor
 from hub.topics import ensure_topics
 from streams.golden.agents import add_golden_agents, changelog_topics, golden_topics_to_create
 from streams.quality.agents import add_quality_agents, quality_topics_to_create
+from streams.tables import store_options
 from streams.topics import ensure_compacted_topics
 
 log = logging.getLogger("hub.streams")
@@ -57,11 +58,13 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
 
     With ``golden`` (the default) it also runs the golden-record merge and the data-quality windows
     (:mod:`streams.golden`, :mod:`streams.quality`) on the clean topics."""
+    datadir = hub.data_dir.resolve() / "streams"
+    datadir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     app = faust.App(
         f"{hub.namespace}-streams",
         broker=f"kafka://{kafka.bootstrap_servers}",
         store=store or default_store(),
-        datadir=str(hub.data_dir.resolve() / "streams"),
+        datadir=str(datadir),
         web_enabled=False,
         topic_partitions=kafka.partitions,
         topic_replication_factor=kafka.replication_factor,
@@ -77,7 +80,8 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
     schema_store = KafkaSchemaStore(kafka.bootstrap_servers, registry.topic)
     schemas = SchemaCache(schema_store.schema)
     output = OutputProducer.for_app(app)
-    births = app.GlobalTable("citizen-births", key_type=bytes, value_type=bytes, partitions=kafka.partitions)
+    births = app.GlobalTable("citizen-births", key_type=bytes, value_type=bytes, partitions=kafka.partitions,
+                             options=store_options())
     tables: list[CollectionT] = [births]
     for dataset in catalogue:
         clean_schema = clean_envelope_schema(dataset)
@@ -98,7 +102,8 @@ def _add_cleaning_agent(app: faust.App, output: OutputProducer, namespace: str, 
     """Declares the dataset's topics, key-state table and agent; returns the table."""
     topics = dataset.topics(namespace)
     raw = app.topic(topics.raw, key_serializer="raw", value_serializer="raw")
-    keys = app.Table(f"{dataset.table_stem}-keys", key_type=bytes, value_type=bytes, partitions=partitions)
+    keys = app.Table(f"{dataset.table_stem}-keys", key_type=bytes, value_type=bytes, partitions=partitions,
+                     options=store_options())
     agent = CleaningAgent(processor, output, topics.clean, topics.dlq, keys, births, feeds_births=dataset.name == "population.citizen")
     app.agent(raw, name=f"clean_{dataset.table_stem}")(agent.run)
     return keys

@@ -8,6 +8,7 @@ parent's settings through its environment.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -36,6 +37,22 @@ class Stack:
 
     SERVICES = (("registry", "registry"), ("streams", "streams"), ("sink", "sinks"),
                 ("gateway", "producers.gateway"), ("monitor", "monitor"))  # (name, module), started in this order
+
+    @property
+    def services(self) -> tuple[tuple[str, str], ...]:
+        """:attr:`SERVICES` with a ``streams-<n>`` for each stream worker after the first (``HUB_STREAM_WORKERS``)
+        and for any such worker still running from an earlier ``hub up`` with more of them (``down`` stops it)."""
+        running = {int(m[1]) for f in self.hub.run_dir.glob("streams-*.pid")
+                   if (m := _WORKER.fullmatch(f.stem)) and self._proc(f.stem).pid() is not None}
+        extra = tuple((f"streams-{n}", "streams") for n in sorted(running | set(range(2, self.hub.stream_workers + 1))))
+        registry, streams, *rest = self.SERVICES
+        return (registry, streams, *extra, *rest)
+
+    def _service_env(self, name: str, env: dict[str, str]) -> dict[str, str]:
+        """A worker after the first keeps its RocksDB tables in a data dir of its own."""
+        if name.startswith("streams-"):
+            return {**env, "HUB_DATA_DIR": str(self.hub.data_dir.resolve() / "workers" / name)}
+        return env
 
     @property
     def local_kafka(self) -> LocalKafka:
@@ -80,10 +97,10 @@ class Stack:
             raise HubError(f"no Kafka broker answers at HUB_KAFKA_BOOTSTRAP={self.kafka.bootstrap_servers}")
         ensure_topics(self.kafka, hub_topics(self.catalogue, self.hub.namespace))
         env = self.child_env()
-        for name, module in self.SERVICES:
+        for name, module in self.services:
             proc = self._proc(name)
             if proc.pid() is None:
-                proc.start([sys.executable, "-m", module], env=env)
+                proc.start([sys.executable, "-m", module], env=self._service_env(name, env))
         self._wait_for("registry", f"{self.registry_url}/", timeout_s)
         self._wait_for("gateway", f"{self.gateway_url}/healthz", timeout_s)
         self._wait_for("monitor", f"{self.monitor_url}/healthz", timeout_s)
@@ -114,7 +131,7 @@ class Stack:
 
     def check_alive(self) -> None:
         """Raise :class:`HubError` with the log tail of any service that has died."""
-        for name, _ in self.SERVICES:
+        for name, _ in self.services:
             proc = self._proc(name)
             if proc.exited():
                 raise HubError(f"{name} has exited; last log lines:\n{proc.log_tail()}\n(log: {proc.log_file})")
@@ -130,7 +147,7 @@ class Stack:
 
     def down(self) -> list[str]:
         """Stop the services in reverse order; returns the names of those that were running."""
-        stopped = [name for name, _ in reversed(self.SERVICES) if self._proc(name).stop()]
+        stopped = [name for name, _ in reversed(self.services) if self._proc(name).stop()]
         if self.kafka.is_local and self.local_kafka.stop():
             stopped.append("kafka")
         return stopped
@@ -142,7 +159,7 @@ class Stack:
         else:
             out["kafka"] = {"bootstrap": self.kafka.bootstrap_servers,
                             "answers": broker_answers(self.kafka.bootstrap_servers, 3.0)}
-        for name, _ in self.SERVICES:
+        for name, _ in self.services:
             out[name] = {"pid": self._proc(name).pid(), "log": str(self._proc(name).log_file)}
         out["registry"].update(url=self.registry_url, answers=_answers(f"{self.registry_url}/"))
         out["gateway"].update(url=self.gateway_url, answers=_answers(f"{self.gateway_url}/healthz"))
@@ -150,6 +167,9 @@ class Stack:
         if self.clickhouse.is_embedded(self.hub):
             out["sink"].update(sql=self.sql_url, answers=_answers(f"{self.sql_url}/ping"))
         return out
+
+
+_WORKER = re.compile(r"streams-(\d+)")
 
 
 def _answers(url: str) -> bool:

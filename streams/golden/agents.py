@@ -47,6 +47,7 @@ from streams.golden.routing import SourceState, route
 from streams.golden.rules import check_catalogue
 from streams.golden.values import SourceEvent
 from streams.output import OutputBatch, OutputProducer
+from streams.tables import store_options
 
 log = logging.getLogger("hub.streams.golden")
 
@@ -110,7 +111,7 @@ def _raw_topic(app: faust.App, name: str, internal: bool = False) -> Any:
 
 
 def _bytes_table(app: faust.App, name: str, help: str) -> Any:
-    return app.Table(name, key_type=bytes, value_type=bytes, help=help)
+    return app.Table(name, key_type=bytes, value_type=bytes, help=help, options=store_options())
 
 
 Where = tuple[int, bytes]

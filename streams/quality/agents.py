@@ -42,6 +42,7 @@ from streams.quality.errors import CorruptQualityState
 from streams.quality.seen import Seen
 from streams.quality.windows import GRACE_MS, QualityState, Tick, apply_news
 from streams.output import OutputProducer
+from streams.tables import store_options
 
 log = logging.getLogger("hub.streams.quality")
 
@@ -95,7 +96,7 @@ def add_quality_agents(app: faust.App, namespace: str, catalogue: Catalogue, sch
 def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputProducer, writer: RegisteredWriter,
                   paths: dict[str, tuple[str, ...]], grace_ms: int) -> Any:
     """The agent combining every worker's stats per (dataset, system); returns its table."""
-    table = app.Table("quality-windows", key_type=bytes, value_type=bytes,
+    table = app.Table("quality-windows", key_type=bytes, value_type=bytes, options=store_options(),
                       help="Open and recent windows of every dataset and source system")
 
     async def combine_batch(events: list[Any]) -> None:  # events of a raw-bytes topic

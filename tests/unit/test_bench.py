@@ -79,7 +79,7 @@ def test_the_processors_are_done_when_every_topic_they_read_drained_not_only_the
 def test_the_report_marks_each_target_met_or_missed() -> None:
     r = results()
     report = {"date": "2026-11-27T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,
-              "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
+              "stream_workers": 2, "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
                           "faust-streaming": "0.15", "fastavro": "1", "clickhouse-connect": "1", "chdb": "4"},
               "results": r, "ratios": ratios(r)}
     text = markdown(report)
@@ -91,6 +91,9 @@ def test_the_report_marks_each_target_met_or_missed() -> None:
     assert "| peak RSS of sink, end ÷ half of the events | 1.3 | ≤ 1.1 | **missed** |" in text
     assert "- 50.0% send (aiokafka/producer/producer.py)" in text
     assert "Limiting stage: the stream processors" in text
+    assert "4 partitions per topic, 2 stream worker processes." in text
+    assert "CPU-seconds per process: streams 90.0, sink 20.0. Together 110 CPU-seconds in 100 s: 1.10 of the 2 cores." \
+        in text
 
 
 def test_the_median_round_keeps_every_round_beside_it() -> None:

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from hub.catalogue import load_catalogue
 from hub.local.kafka import LocalKafka
-from hub.settings import HubSettings, KafkaSettings
+from hub.local.stack import Stack
+from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, RegistrySettings
+from monitor.settings import MonitorSettings
+from producers.gateway.settings import GatewaySettings
 from sinks.query_server import read_only_violation
 
 
@@ -48,3 +53,27 @@ def test_settings_reject_unknown_keys() -> None:
 )
 def test_read_only_endpoint_refuses_writes(sql: str, refusal: str | None) -> None:
     assert read_only_violation(sql) == refusal
+
+
+def stack(tmp_path: Path, workers: int) -> Stack:
+    return Stack(HubSettings(data_dir=tmp_path, stream_workers=workers), KafkaSettings(), ClickHouseSettings(),
+                 RegistrySettings(), GatewaySettings(), MonitorSettings(), load_catalogue())
+
+
+def test_the_stack_runs_one_stream_worker_per_setting_each_with_its_own_state(tmp_path: Path) -> None:
+    assert [name for name, _ in stack(tmp_path, 1).services] == ["registry", "streams", "sink", "gateway", "monitor"]
+    three = stack(tmp_path, 3)
+    assert three.services == (("registry", "registry"), ("streams", "streams"), ("streams-2", "streams"),
+                              ("streams-3", "streams"), ("sink", "sinks"), ("gateway", "producers.gateway"),
+                              ("monitor", "monitor"))
+    env = {"HUB_DATA_DIR": str(tmp_path)}
+    assert three._service_env("streams", env) == env
+    assert three._service_env("streams-3", env) == {"HUB_DATA_DIR": str(tmp_path.resolve() / "workers" / "streams-3")}
+
+
+def test_a_worker_left_running_by_a_larger_stack_is_still_one_of_its_services(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "streams-4.pid").write_text(str(os.getpid()))  # alive
+    (tmp_path / "run" / "streams-5.pid").write_text("999999999")  # gone
+    assert [name for name, _ in stack(tmp_path, 2).services if name.startswith("streams")] == [
+        "streams", "streams-2", "streams-4"]
