@@ -63,10 +63,12 @@ def log_ends(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
         consumer.close()
 
 
-def rss_mb(pid: int | None) -> float:
+def rss_mb(pid: int | None, field: str = "VmRSS") -> float:
+    """Resident memory of a process in MB: all of it (``VmRSS``), or only what it allocated (``RssAnon``), not
+    the pages of libraries and files it maps (chdb's library alone is about 200 MB of those)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except (OSError, ValueError):
         pass
@@ -88,6 +90,8 @@ class Watch:
     pids: dict[str, int | None]
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     peak_rss_at_half_mb: dict[str, float] = field(default_factory=dict)
+    peak_anon_mb: dict[str, float] = field(default_factory=dict)
+    peak_anon_at_half_mb: dict[str, float] = field(default_factory=dict)
     cpu_start_s: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -96,9 +100,11 @@ class Watch:
     def sample(self) -> None:
         for name, pid in self.pids.items():
             self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), rss_mb(pid))
+            self.peak_anon_mb[name] = max(self.peak_anon_mb.get(name, 0.0), rss_mb(pid, "RssAnon"))
 
     def half_way(self) -> None:
         self.peak_rss_at_half_mb = dict(self.peak_rss_mb)
+        self.peak_anon_at_half_mb = dict(self.peak_anon_mb)
 
     def cpu_used_s(self) -> dict[str, float]:
         return {name: round(cpu_s(pid) - self.cpu_start_s[name], 1) for name, pid in self.pids.items()}
@@ -159,6 +165,7 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
         "startup_s": round(started - t0, 1),
         "cpu_s": watch.cpu_used_s(), "peak_rss_at_half_mb": _rounded(watch.peak_rss_at_half_mb),
         "peak_rss_at_end_mb": _rounded(watch.peak_rss_mb),
+        "peak_anon_at_half_mb": _rounded(watch.peak_anon_at_half_mb), "peak_anon_at_end_mb": _rounded(watch.peak_anon_mb),
         "profiles": {name: rec.finish() for name, rec in recordings.items()},
     }
 

@@ -119,9 +119,14 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"Freshness at {f['achieved_rate']:,.0f} events/s (target {f['target_rate']}) for {f['seconds']} s: "
                   f"p50 {f['p50_ms']:,.0f} ms, p95 {f['p95_ms']:,.0f} ms, p99 {f['p99_ms']:,.0f} ms, max "
                   f"{f['max_ms']:,.0f} ms (event produced → row inserted in ClickHouse)" + _not_landed(f) + ".", ""]
-    lines += ["## Memory", "", "| process | peak RSS at half, MB | at the end, MB |", "|---|---:|---:|"]
+    anon_half, anon_end = e2e.get("peak_anon_at_half_mb", {}), e2e.get("peak_anon_at_end_mb", {})
+    lines += ["## Memory", "", "Resident memory (RSS), and apart the part the process allocated itself (anonymous: "
+              "without the pages of the libraries and files it maps).", "",
+              "| process | peak RSS at half, MB | at the end, MB | anonymous at half, MB | at the end, MB |",
+              "|---|---:|---:|---:|---:|"]
     for name, end in e2e.get("peak_rss_at_end_mb", {}).items():
-        lines.append(f"| {name} | {e2e.get('peak_rss_at_half_mb', {}).get(name, '?')} | {end} |")
+        lines.append(f"| {name} | {e2e.get('peak_rss_at_half_mb', {}).get(name, '?')} | {end} | "
+                     f"{anon_half.get(name, '?')} | {anon_end.get(name, '?')} |")
     lines += ["", "Peak RSS over the whole run (MB): " +
               ", ".join(f"{k} {v}" for k, v in r.get("peak_rss_mb", {}).items()), ""]
     for name, top in e2e.get("profile_top", {}).items():

@@ -41,6 +41,8 @@ def e2e(streams_done: float, landed: float) -> dict[str, object]:
             "landed_s": landed, "startup_s": 3.0, "cpu_s": {"streams": 90.0, "sink": 20.0},
             "peak_rss_at_half_mb": {"streams": 100.0, "sink": 200.0},
             "peak_rss_at_end_mb": {"streams": 105.0, "sink": 260.0},
+            "peak_anon_at_half_mb": {"streams": 60.0, "sink": 90.0},
+            "peak_anon_at_end_mb": {"streams": 61.0, "sink": 150.0},
             "profiles": {"streams": "benchmarks/profiles/x-streams.txt"},
             "profile_top": {"streams": [("send (aiokafka/producer/producer.py)", 0.5)]}}
 
@@ -92,6 +94,7 @@ def test_the_report_marks_each_target_met_or_missed() -> None:
     assert "- 50.0% send (aiokafka/producer/producer.py)" in text
     assert "Limiting stage: the stream processors" in text
     assert "4 partitions per topic, 2 stream worker processes." in text
+    assert "| streams | 100.0 | 105.0 | 60.0 | 61.0 |" in text
     assert "CPU-seconds per process: streams 90.0, sink 20.0. Together 110 CPU-seconds in 100 s: 1.10 of the 2 cores." \
         in text
 
