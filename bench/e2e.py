@@ -165,7 +165,8 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
         "startup_s": round(started - t0, 1),
         "cpu_s": watch.cpu_used_s(), "peak_rss_at_half_mb": _rounded(watch.peak_rss_at_half_mb),
         "peak_rss_at_end_mb": _rounded(watch.peak_rss_mb),
-        "peak_anon_at_half_mb": _rounded(watch.peak_anon_at_half_mb), "peak_anon_at_end_mb": _rounded(watch.peak_anon_mb),
+        "peak_anon_at_half_mb": _rounded(watch.peak_anon_at_half_mb),
+        "peak_anon_at_end_mb": _rounded(watch.peak_anon_mb),
         "profiles": {name: rec.finish() for name, rec in recordings.items()},
     }
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -156,16 +155,14 @@ def bench(events: Annotated[int, typer.Option(help="End-to-end events (simulated
           fresh_rate: Annotated[int, typer.Option(help="Events/s for the freshness stage.")] = 5000,
           fresh_seconds: Annotated[int, typer.Option(help="Length of the freshness stage.")] = 60,
           profile_seconds: Annotated[int, typer.Option(help="py-spy profile length (0: none).")] = 30,
-          stream_workers: Annotated[int | None, typer.Option(help="Stream worker processes of the end-to-end "
-                                                             "stack (default 1; at most one per partition).")] = None,
+          stream_workers: Annotated[int, typer.Option(help="Stream worker processes of the end-to-end stack (at "
+                                                      "most one per partition is useful).")] = 1,
           out: Annotated[Path, typer.Option(help="Report folder.")] = Path("benchmarks")) -> None:
     """Benchmark every stage on a dedicated local broker and write the report."""
     from bench.run import Options, run
 
     options = Options(events=events, stage_events=stage_events, fresh_rate=fresh_rate, fresh_seconds=fresh_seconds,
-                      profile_seconds=profile_seconds, out=out)
-    if stream_workers is not None:
-        options = replace(options, stream_workers=stream_workers)
+                      profile_seconds=profile_seconds, stream_workers=stream_workers, out=out)
     console.print(f"report: {run(options)}")
 
 
