@@ -4,7 +4,8 @@ Delivery guarantee: at least once, with no loss and no duplicate of the processo
 operation. Per batch, every outcome is sent first (through the worker's one producer,
 :mod:`streams.output`); then the batch waits for the broker's acknowledgement of all of its output and only
 then writes the keys' state (dedup window, current version) to the faust tables, in the order of the
-events; only after the batch returns does faust mark its offsets for commit. So a state entry
+events, and waits for the acknowledgement of those writes' changelog records (:mod:`streams.changelog`); only
+after the batch returns does faust mark its offsets for commit. So a state entry
 always describes output that is already in Kafka, and an offset is never committed ahead of its output.
 
 A crash (SIGKILL) in the middle of a batch leaves output in Kafka whose state was not yet written — sent but
@@ -45,6 +46,7 @@ from faust.streams import _current_event
 from faust.types import EventT
 
 from streams.base import Accepted, Duplicate, Rejected
+from streams.changelog import state_writes
 from streams.dead_letters import dead_letter_headers
 from streams.ordering import KeyState
 from streams.output import OutputBatch, OutputProducer
@@ -76,15 +78,19 @@ def _fail_stop(exc: BaseException) -> None:
     os._exit(FAIL_STOP_EXIT_CODE)
 
 
-def write_states(table: Any, events: list[EventT], changed: dict[tuple[int, bytes], EventT],
-                 states: dict[tuple[int, bytes], Any], encode: Callable[[Any], bytes]) -> None:
+async def write_states(table: Any, events: list[EventT], changed: dict[tuple[int, bytes], EventT],
+                       states: dict[tuple[int, bytes], Any], encode: Callable[[Any], bytes],
+                       output: OutputProducer) -> None:
     """After a batch's output is acknowledged: write the last state of every (partition, key) it changed, in
-    that partition's store, for the partitions this worker still owns (:func:`streams.ownership.owned_filter`)."""
+    that partition's store, for the partitions this worker still owns (:func:`streams.ownership.owned_filter`);
+    return once their changelog records are acknowledged (:mod:`streams.changelog`)."""
     owned = owned_filter(events)
-    for where, event in changed.items():
-        if (event.message.topic, event.message.partition) in owned:
-            _make_current(event)
-            table[where[1]] = encode(states[where])
+    with state_writes(output) as writes:
+        for where, event in changed.items():
+            if (event.message.topic, event.message.partition) in owned:
+                _make_current(event)
+                table[where[1]] = encode(states[where])
+    await writes.acknowledged()
 
 
 def batched(process: Callable[[list[EventT]], Awaitable[None]], size: int = BATCH_SIZE,
@@ -146,13 +152,15 @@ class CleaningAgent:
                 accepted.append((event, key, outcome))
         await out.acknowledged()  # raises when the producer gave up on a message
         owned = owned_filter(events)
-        for event, key, outcome in accepted:
-            if (event.message.topic, event.message.partition) not in owned:
-                continue
-            _make_current(event)
-            self._keys[key] = outcome.state.to_bytes()
-            if self._feeds_births and not outcome.late:
-                self._set_birth(key, outcome.current)
+        with state_writes(self._output) as writes:
+            for event, key, outcome in accepted:
+                if (event.message.topic, event.message.partition) not in owned:
+                    continue
+                _make_current(event)
+                self._keys[key] = outcome.state.to_bytes()
+                if self._feeds_births and not outcome.late:
+                    self._set_birth(key, outcome.current)
+        await writes.acknowledged()
 
     def _state(self, key: bytes) -> KeyState | None:
         raw = self._keys.get(key)

@@ -8,6 +8,8 @@ Tables (changelog-backed, so state survives a worker restart; on RocksDB through
 * ``citizen-births`` (global: every worker holds all of it) — CCCD → date of birth of the key's current
   ``population.citizen`` record, fed by the citizen agent and read by the civil-status agent.
 
+Every table's changelog records go through the worker's confluent producer (:mod:`streams.changelog`).
+
 Ordering caveat of ``death_before_birth``: the two agents read different topics at their own pace, so a
 death processed before its subject's citizen record (or while it is still in an unacknowledged batch)
 cannot be checked. Such a death is **accepted** — as the rule says for a subject the register does not
@@ -29,6 +31,7 @@ from hub.wire import SchemaCache
 from registry.store import KafkaSchemaStore
 from streams import faust_fixes
 from streams.agent import CleaningAgent
+from streams.changelog import route_changelogs
 from streams.clean_schema import clean_envelope_schema, clean_subject
 from streams.output import OutputProducer
 from streams.processor import DatasetProcessor
@@ -94,6 +97,7 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
         ensure_topics(kafka, [*golden_topics_to_create(hub.namespace), *quality_topics_to_create(hub.namespace)])
     ensure_compacted_topics(kafka, sorted({t.changelog_topic.get_topic_name() for t in tables} | set(
         changelog_topics(app))))
+    route_changelogs(app.tables.values())
     return app
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import faust
@@ -55,6 +55,8 @@ class Acks:
     sent: int = 0
     acknowledged: int = 0
     failure: DeliveryFailed | None = None
+    last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    """The highest acknowledged offset per (topic, partition), when the batch tracks them."""
 
     def expect(self) -> None:
         self.sent += 1
@@ -65,6 +67,13 @@ class Acks:
             self.acknowledged += 1
         elif self.failure is None:  # the error's name only: a message could quote a value
             self.failure = DeliveryFailed(msg.topic(), msg.partition(), err.name())
+
+    def on_delivery_tracked(self, err: Any, msg: Any) -> None:
+        """:meth:`on_delivery`, also keeping :attr:`last_offsets`."""
+        self.on_delivery(err, msg)
+        if err is None:
+            where = (msg.topic(), msg.partition())
+            self.last_offsets[where] = max(msg.offset(), self.last_offsets.get(where, -1))
 
     @property
     def done(self) -> bool:
@@ -87,10 +96,10 @@ class ProducerClient(Protocol):
 class OutputBatch:
     """The sends of one input batch. Not thread-safe: use it from the event loop."""
 
-    def __init__(self, client: ProducerClient) -> None:
+    def __init__(self, client: ProducerClient, track_offsets: bool = False) -> None:
         self._client = client
         self.acks = Acks()
-        self._on_delivery = self.acks.on_delivery
+        self._on_delivery = self.acks.on_delivery_tracked if track_offsets else self.acks.on_delivery
 
     def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None,
              headers: Headers = None) -> None:
@@ -154,7 +163,8 @@ class OutputProducer:
             app.__dict__["_hub_output"] = existing
         return existing  # type: ignore[no-any-return]
 
-    def batch(self) -> OutputBatch:
+    def batch(self, track_offsets: bool = False) -> OutputBatch:
+        """A new batch of sends; ``track_offsets`` keeps the last acknowledged offset of each partition."""
         if self._client is None:
             self._client = self._factory(self._config)
-        return OutputBatch(self._client)
+        return OutputBatch(self._client, track_offsets)

@@ -148,7 +148,7 @@ def _add_router(app: faust.App, namespace: str, dataset: Dataset, schemas: wire.
             for c in routed.send:
                 out.send(contributions_topic(namespace, c.entity), c.key.encode(), encode_contribution(c))
         await out.acknowledged()
-        write_states(table, events, changed, states, encode_source_state)
+        await write_states(table, events, changed, states, encode_source_state, output)
 
     app.agent(clean, name=f"golden_route_{dataset.table_stem}")(batched(route_batch))
 
@@ -188,7 +188,7 @@ def _add_merger(app: faust.App, namespace: str, entity: str, contributions: Any,
             envelope = publish.envelope(change, datetime.now(timezone.utc))
             out.send(golden_topic, event.key, await writer.encode(envelope))
         await out.acknowledged()
-        write_states(table, events, changed, states, encode_golden)
+        await write_states(table, events, changed, states, encode_golden, output)
 
     app.agent(contributions, name=f"golden_merge_{entity}")(batched(merge_batch))
 

@@ -126,7 +126,7 @@ def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputP
             for record in accepted.publish:
                 out.send(quality_topic, publish.message_key(record), await writer.encode(publish.to_avro(record)))
         await out.acknowledged()
-        write_states(table, events, changed, states, encode_state)
+        await write_states(table, events, changed, states, encode_state, output)
 
     app.agent(news, name="quality_combine")(batched(combine_batch))
     return table

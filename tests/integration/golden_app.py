@@ -22,6 +22,7 @@ from hub.topics import ensure_topics, hub_topics
 from hub.wire import SchemaCache
 from registry.store import KafkaSchemaStore
 from streams import faust_fixes
+from streams.changelog import route_changelogs
 from streams.golden.agents import add_golden_agents, changelog_topics, golden_topics_to_create
 from streams.quality.agents import add_quality_agents, quality_topics_to_create
 
@@ -39,6 +40,7 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
     add_golden_agents(app, hub.namespace, catalogue, SchemaCache(schemas.schema), schemas)
     add_quality_agents(app, hub.namespace, catalogue, SchemaCache(schemas.schema), schemas,
                        tick_s=float(os.environ.get("HUB_TEST_QUALITY_TICK_S", "2")))
+    route_changelogs(app.tables.values())  # as the hub's worker does
     return app
 
 

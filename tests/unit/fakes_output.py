@@ -19,6 +19,8 @@ class FakeClient:
     buffer_full: int = 0
     """How many next ``produce`` calls raise BufferError (the local queue is full)."""
     polls: list[float] = field(default_factory=list)
+    ends: dict[tuple[str, int], int] = field(default_factory=dict)
+    """The next offset of each (topic, partition) the fake acknowledged messages in."""
 
     def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, partition: int = -1,
                 headers: Any = None, on_delivery: Any = None) -> None:
@@ -34,7 +36,12 @@ class FakeClient:
             return 0
         done, self.queued = self.queued, []
         for callback, topic, partition in done:
-            callback(FakeError("_MSG_TIMED_OUT") if self.fail else None, FakeDelivered(topic, partition))
+            if self.fail:
+                callback(FakeError("_MSG_TIMED_OUT"), FakeDelivered(topic, partition))
+                continue
+            offset = self.ends.get((topic, partition), 0)
+            self.ends[(topic, partition)] = offset + 1
+            callback(None, FakeDelivered(topic, partition, offset))
         return len(done)
 
     def to(self, topic: str) -> list[tuple[bytes | None, bytes | None, int | None, Any]]:
@@ -53,9 +60,13 @@ class FakeError:
 class FakeDelivered:
     _topic: str
     _partition: int
+    _offset: int = -1
 
     def topic(self) -> str:
         return self._topic
 
     def partition(self) -> int:
         return self._partition
+
+    def offset(self) -> int:
+        return self._offset
