@@ -28,7 +28,7 @@ dataset are co-partitioned whatever client partitioned the raw one (librdkafka a
 differently).
 
 faust keys the RocksDB partition of a table read or write by the *current event*; a ``take_events`` batch
-mixes partitions, so :func:`_make_current` sets each event as current before touching its state.
+mixes partitions, so :func:`streams.changelog.make_current` sets each event as current before touching its state.
 """
 
 from __future__ import annotations
@@ -37,21 +37,21 @@ import logging
 import os
 import time
 import traceback
-import weakref
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from faust.streams import _current_event
 from faust.types import EventT
 
 from streams.base import Accepted, Duplicate, Rejected
-from streams.changelog import state_writes
+from streams.changelog import make_current, state_writes
 from streams.dead_letters import dead_letter_headers
 from streams.ordering import KeyState
 from streams.output import OutputBatch, OutputProducer
 from streams.ownership import owned_filter
+from streams.golden.router import SourceRouter
 from streams.processor import DatasetProcessor
+from streams.quality.tap import QualityTap
 
 log = logging.getLogger("hub.streams")
 
@@ -60,11 +60,6 @@ BATCH_WITHIN_S = 0.05
 LATE_HEADER = ("late", b"1")
 """On a clean message whose key already had a newer-or-equal version: history, not the current state."""
 FAIL_STOP_EXIT_CODE = 70
-
-
-def _make_current(event: EventT) -> None:
-    """Let faust's tables see ``event`` as the one being processed (its partition picks the store)."""
-    _current_event.set(weakref.ref(event))
 
 
 def _fail_stop(exc: BaseException) -> None:
@@ -88,7 +83,7 @@ async def write_states(table: Any, events: list[EventT], changed: dict[tuple[int
     with state_writes(output) as writes:
         for where, event in changed.items():
             if (event.message.topic, event.message.partition) in owned:
-                _make_current(event)
+                make_current(event)
                 table[where[1]] = encode(states[where])
     await writes.acknowledged()
 
@@ -112,11 +107,18 @@ class CleaningAgent:
 
     ``keys`` is the dataset's key-state table. ``births`` is the table of citizens' dates of birth
     (CCCD → ISO date) from the clean current state of ``population.citizen``: the citizen agent
-    ``feeds_births``, the civil-status agent reads it for the death-before-birth rule."""
+    ``feeds_births``, the civil-status agent reads it for the death-before-birth rule. ``tap``, if given, takes
+    the quality observations of the raw messages and clean events (:mod:`streams.quality.tap`) and sends
+    them with the batch's output. ``router``, if given, routes every accepted event to the golden merge
+    (:mod:`streams.golden.router`): its contributions go out with the batch's output, its state is written
+    with the keys' state."""
 
     def __init__(self, processor: DatasetProcessor, output: OutputProducer, clean: str, dlq: str, keys: Any,
-                 births: Any, feeds_births: bool = False) -> None:
+                 births: Any, feeds_births: bool = False, tap: QualityTap | None = None,
+                 router: SourceRouter | None = None) -> None:
         self.processor = processor
+        self._tap = tap
+        self._router = router
         self._output = output
         self._clean = clean
         self._dlq = dlq
@@ -132,10 +134,17 @@ class CleaningAgent:
         overlay: dict[bytes, KeyState] = {}  # state of keys changed by earlier events of this batch
         accepted: list[tuple[EventT, bytes, Accepted]] = []
         out = self._output.batch()
-        for event in events:
-            _make_current(event)
+        tap, router = self._tap, self._router
+        if router is not None:
+            router.begin()
+        fresh = tap.begin([((e.message.topic, e.message.partition), e.message.offset) for e in events]) if tap else ()
+        for i, event in enumerate(events):
+            make_current(event)
             msg = event.message
             decoded = self.processor.decode(msg.value, msg.key)
+            observed = tap if tap is not None and fresh[i] else None
+            if observed is not None:
+                observed.raw(int(msg.timestamp * 1000), decoded.system)
             if isinstance(decoded, Rejected):
                 self._dead_letter(out, event, decoded)
                 continue
@@ -148,15 +157,25 @@ class CleaningAgent:
                 self._dead_letter(out, event, outcome)
             else:
                 out.send(self._clean, msg.key, outcome.value, msg.partition, [LATE_HEADER] if outcome.late else None)
+                if observed is not None:
+                    observed.clean(decoded.envelope, outcome.current)
+                if router is not None:
+                    router.route(out, event, self.processor.clean_envelope(decoded, outcome))
                 overlay[key] = outcome.state
                 accepted.append((event, key, outcome))
+        if tap is not None:
+            tap.send(out.send)
         await out.acknowledged()  # raises when the producer gave up on a message
+        if tap is not None:
+            tap.counted()
         owned = owned_filter(events)
         with state_writes(self._output) as writes:
+            if router is not None:  # first: a crash between the two finds the events new, and routes them again
+                router.put_states(events)
             for event, key, outcome in accepted:
                 if (event.message.topic, event.message.partition) not in owned:
                     continue
-                _make_current(event)
+                make_current(event)
                 self._keys[key] = outcome.state.to_bytes()
                 if self._feeds_births and not outcome.late:
                     self._set_birth(key, outcome.current)

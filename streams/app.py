@@ -36,8 +36,10 @@ from streams.clean_schema import clean_envelope_schema, clean_subject
 from streams.output import OutputProducer
 from streams.processor import DatasetProcessor
 from hub.topics import ensure_topics
-from streams.golden.agents import add_golden_agents, changelog_topics, golden_topics_to_create
-from streams.quality.agents import add_quality_agents, quality_topics_to_create
+from streams.golden.agents import add_golden_agents, changelog_topics, golden_topics_to_create, source_routers
+from streams.golden.router import SourceRouter
+from streams.quality.agents import add_quality_agents, quality_topics_to_create, tap as quality_tap
+from streams.quality.tap import QualityTap
 from streams.tables import store_options
 from streams.topics import ensure_compacted_topics
 
@@ -60,7 +62,9 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
     """The worker's app; registers every dataset's clean schema first (raises the registry's errors).
 
     With ``golden`` (the default) it also runs the golden-record merge and the data-quality windows
-    (:mod:`streams.golden`, :mod:`streams.quality`) on the clean topics."""
+    (:mod:`streams.golden`, :mod:`streams.quality`). The cleaning agents then route what they accept to the
+    golden merge (:mod:`streams.golden.router`) and take the quality observations of the raw and clean stages
+    (:mod:`streams.quality.tap`) themselves, so no agent reads the clean topics again."""
     datadir = hub.data_dir.resolve() / "streams"
     datadir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     app = faust.App(
@@ -86,14 +90,17 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
     births = app.GlobalTable("citizen-births", key_type=bytes, value_type=bytes, partitions=kafka.partitions,
                              options=store_options())
     tables: list[CollectionT] = [births]
+    routers = source_routers(app, hub.namespace, catalogue) if golden else {}
     for dataset in catalogue:
         clean_schema = clean_envelope_schema(dataset)
         schema_id = schema_store.register(clean_subject(dataset, hub.namespace), clean_schema)
         processor = DatasetProcessor(dataset, schemas, schema_id, clean_schema)
-        tables.append(_add_cleaning_agent(app, output, hub.namespace, kafka.partitions, dataset, processor, births))
+        tap = quality_tap(app, hub.namespace, dataset) if golden else None
+        tables.append(_add_cleaning_agent(app, output, hub.namespace, kafka.partitions, dataset, processor, births,
+                                          tap, routers.get(dataset.name)))
     if golden:
-        add_golden_agents(app, hub.namespace, catalogue, schemas, schema_store, output)
-        add_quality_agents(app, hub.namespace, catalogue, schemas, schema_store, output=output)
+        add_golden_agents(app, hub.namespace, catalogue, schemas, schema_store, output, routed=True)
+        add_quality_agents(app, hub.namespace, catalogue, schemas, schema_store, output=output, tapped=True)
         ensure_topics(kafka, [*golden_topics_to_create(hub.namespace), *quality_topics_to_create(hub.namespace)])
     ensure_compacted_topics(kafka, sorted({t.changelog_topic.get_topic_name() for t in tables} | set(
         changelog_topics(app))))
@@ -102,12 +109,14 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
 
 
 def _add_cleaning_agent(app: faust.App, output: OutputProducer, namespace: str, partitions: int, dataset: Dataset,
-                        processor: DatasetProcessor, births: GlobalTableT) -> CollectionT:
+                        processor: DatasetProcessor, births: GlobalTableT, tap: QualityTap | None,
+                        router: SourceRouter | None) -> CollectionT:
     """Declares the dataset's topics, key-state table and agent; returns the table."""
     topics = dataset.topics(namespace)
     raw = app.topic(topics.raw, key_serializer="raw", value_serializer="raw")
     keys = app.Table(f"{dataset.table_stem}-keys", key_type=bytes, value_type=bytes, partitions=partitions,
                      options=store_options())
-    agent = CleaningAgent(processor, output, topics.clean, topics.dlq, keys, births, feeds_births=dataset.name == "population.citizen")
+    agent = CleaningAgent(processor, output, topics.clean, topics.dlq, keys, births,
+                          feeds_births=dataset.name == "population.citizen", tap=tap, router=router)
     app.agent(raw, name=f"clean_{dataset.table_stem}")(agent.run)
     return keys

@@ -40,6 +40,13 @@ class Event:
         return after if isinstance(after, dict) else None
 
     @property
+    def system(self) -> str | None:
+        """The envelope's source system (None if the writer schema had none)."""
+        source = self.envelope.get("source")
+        system = source.get("system") if isinstance(source, dict) else None
+        return None if system is None else str(system)
+
+    @property
     def event_time(self) -> datetime:
         value = self.envelope["event_time"]
         assert isinstance(value, datetime), "timestamp-millis decodes to an aware datetime"
@@ -64,6 +71,8 @@ class Rejected:
     rejection: Rejection
     event_id: str | None = None
     """The envelope's event id when the message could be decoded (not personal data; helps replay)."""
+    system: str | None = None
+    """The envelope's source system when the message could be decoded (for the quality metrics)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,9 @@ class Accepted:
     late: bool
     state: KeyState
     current: dict[str, Any] | None
+    envelope: dict[str, Any] | None = None
+    """The envelope ``value`` encodes, as handed to the encoder (see
+    :meth:`streams.processor.DatasetProcessor.clean_envelope`)."""
 
 
 Outcome = Duplicate | Rejected | Accepted

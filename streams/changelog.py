@@ -17,17 +17,25 @@ records were handed to its client, acknowledged or not). A write outside :func:`
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from faust.streams import _current_event
 from faust.types import TP
 
 from streams.output import OutputBatch, OutputProducer
 
 _current: ContextVar[StateWrites | None] = ContextVar("hub_state_writes", default=None)
+
+
+def make_current(event: Any) -> None:
+    """Let faust's tables see ``event`` as the one being processed: its partition picks the store a table read
+    or write goes to, and the changelog partition (a ``take_events`` batch mixes partitions)."""
+    _current_event.set(weakref.ref(event))
 
 
 class ChangelogWriteOutsideBatch(RuntimeError):

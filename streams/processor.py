@@ -59,6 +59,7 @@ class DatasetProcessor:
         self._clean_id = clean_schema_id
         self._clean = FramedEncoder(clean_schema)
         self._clean_record = clean_record_schema(dataset)
+        self._catalogue_shape: dict[int, bool] = {}  # writer schema id → the catalogue's envelope schema
 
     def decode(self, raw: bytes | None, kafka_key: bytes | None) -> Event | Rejected:
         """The decoded event, or the reason it is not a change event of this dataset."""
@@ -70,8 +71,9 @@ class DatasetProcessor:
         try:
             problem = self._envelope_problem(event, kafka_key)
         except Exception as exc:  # an envelope from a writer schema that lacks what the hub's envelope has
-            return Rejected(Rejection(PROCESSING_FAILED, "", type(exc).__name__), event.event_id or None)
-        return event if problem is None else Rejected(problem, event.event_id or None)
+            return Rejected(Rejection(PROCESSING_FAILED, "", type(exc).__name__), event.event_id or None,
+                            event.system)
+        return event if problem is None else Rejected(problem, event.event_id or None, event.system)
 
     def _envelope_problem(self, event: Event, kafka_key: bytes | None) -> Rejection | None:
         after = event.envelope.get("after")
@@ -101,15 +103,32 @@ class DatasetProcessor:
         if rejection is not None:
             return Rejected(rejection, event.event_id)
         after = with_original_codes(self.dataset.name, cleaned) if cleaned is not None else None
+        envelope = {**event.envelope, "after": after}
         try:
-            value = self._clean.encode(self._clean_id, {**event.envelope, "after": after})
+            value = self._clean.encode(self._clean_id, envelope)
         except Exception:  # fastavro's messages quote the value: keep only the field path
             return Rejected(Rejection(SCHEMA_MISMATCH, self._invalid_field(after),
                                       "does not fit the catalogue's schema"), event.event_id)
         version = event.version
         late = state is not None and not state.is_newer(version)
         new_state = KeyState.first(event.event_id, version) if state is None else state.accept(event.event_id, version)
-        return Accepted(value, event.event_id, late, new_state, None if cleaned is None else cleaned.record)
+        return Accepted(value, event.event_id, late, new_state, None if cleaned is None else cleaned.record, envelope)
+
+    def clean_envelope(self, event: Event, accepted: Accepted) -> dict[str, Any]:
+        """The clean envelope of ``accepted`` as a reader of the clean topic decodes it.
+
+        When ``event``'s writer schema is the catalogue's envelope itself, that is the envelope the encoder was
+        given; otherwise the clean bytes are decoded, so that fields the writer lacked carry the clean schema's
+        defaults and fields the catalogue lacks are gone."""
+        if accepted.envelope is not None and self._is_catalogue_shape(event.schema_id):
+            return accepted.envelope
+        return self._schemas.decode(accepted.value)[1]
+
+    def _is_catalogue_shape(self, schema_id: int) -> bool:
+        same = self._catalogue_shape.get(schema_id)
+        if same is None:
+            same = self._catalogue_shape[schema_id] = self._schemas.schema(schema_id) == self.dataset.envelope_schema
+        return same
 
     def _invalid_field(self, after: dict[str, Any] | None) -> str:
         if after is None:

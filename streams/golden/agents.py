@@ -10,8 +10,10 @@
 
 Both tables are faust tables backed by changelog topics (``<app id>-<table>-changelog``), in the store the
 app was built with (``rocksdict://`` or ``memory://``), so the state survives a restart. A table shares
-the partitioning of the topic that feeds it: the source tables that of the clean topics, the golden
-tables that of the contributions topics, so every key is merged by exactly one worker.
+the partitioning of the topic that feeds it: the source tables that of the clean topics (which is that of
+the raw topics), the golden tables that of the contributions topics, so every key is merged by exactly one
+worker. In the hub's worker the cleaning agents route what they accept themselves (:mod:`.router`), and the
+clean topics have no routing agent.
 
 Delivery is at least once. Both agents work in batches (:func:`streams.agent.batched`): every send of a
 batch goes through the worker's one producer (:mod:`streams.output`), the batch waits until all of it is
@@ -34,26 +36,21 @@ from typing import Any
 import faust
 
 from hub import wire
-from hub.catalogue import GOLDEN_ENTITIES, Catalogue, Dataset
+from hub.catalogue import GOLDEN_ENTITIES, Catalogue
 from hub.errors import WireFormatError
-from streams.agent import _make_current, batched, write_states
+from streams.agent import batched, write_states
+from streams.changelog import make_current, state_writes
 from streams.golden import publish
 from streams.golden.base import RegisteredWriter, SchemaRegistrar
-from streams.golden.codec import (decode_contribution, decode_golden, decode_source_state, encode_contribution,
-                                  encode_golden, encode_source_state)
+from streams.golden.codec import decode_contribution, decode_golden, encode_contribution, encode_golden
 from streams.golden.errors import CorruptState
 from streams.golden.merge import Golden, apply
-from streams.golden.routing import SourceState, route
+from streams.golden.router import SourceRouter, Where, contributions_topic
 from streams.golden.rules import check_catalogue
-from streams.golden.values import SourceEvent
 from streams.output import OutputBatch, OutputProducer
 from streams.tables import store_options
 
 log = logging.getLogger("hub.streams.golden")
-
-
-def contributions_topic(namespace: str, entity: str) -> str:
-    return f"{namespace}.golden.{entity}.contributions"
 
 
 def golden_topics(namespace: str) -> list[str]:
@@ -78,10 +75,20 @@ def changelog_topics(app: faust.App) -> list[str]:
     return sorted(table.changelog_topic.get_topic_name() for table in app.tables.values())
 
 
+def source_routers(app: faust.App, namespace: str, catalogue: Catalogue) -> dict[str, SourceRouter]:
+    """A router, with its golden-source table, for each dataset of ``catalogue`` that is an authority for a
+    golden attribute (by dataset name): for the cleaning agents to route with (``routed`` in
+    :func:`add_golden_agents`)."""
+    return {d.name: SourceRouter(namespace, d.name, _bytes_table(
+                app, f"golden-source-{d.table_stem}", f"What each {d.name} record has told the golden records"))
+            for d in catalogue if any(d.authoritative.values())}
+
+
 def add_golden_agents(app: faust.App, namespace: str, catalogue: Catalogue, schemas: wire.SchemaCache,
-                      store: SchemaRegistrar, output: OutputProducer | None = None) -> None:
+                      store: SchemaRegistrar, output: OutputProducer | None = None, routed: bool = False) -> None:
     """Add the golden merge to ``app``: a routing agent per dataset that is an authority for a golden
-    attribute, a merging agent per golden entity, their tables, and a task creating the output topics.
+    attribute (unless the cleaning agents route, ``routed``: see :func:`source_routers`), a merging agent per
+    golden entity, their tables, and a task creating the output topics.
 
     ``schemas`` decodes the clean topics; ``store`` registers the golden change schemas (on first use);
     ``output`` sends (default: the app's :meth:`~streams.output.OutputProducer.for_app`).
@@ -91,9 +98,11 @@ def add_golden_agents(app: faust.App, namespace: str, catalogue: Catalogue, sche
     output = output or OutputProducer.for_app(app)
     contributions = {e: _raw_topic(app, contributions_topic(namespace, e), internal=True) for e in GOLDEN_ENTITIES}
     outputs = {e: _raw_topic(app, publish.golden_topic(namespace, e), internal=True) for e in GOLDEN_ENTITIES}
-    for dataset in catalogue:
-        if any(dataset.authoritative.values()):
-            _add_router(app, namespace, dataset, schemas, output)
+    if not routed:
+        routers = source_routers(app, namespace, catalogue)
+        for dataset in catalogue:
+            if dataset.name in routers:
+                _add_router(app, dataset.topics(namespace), dataset.table_stem, routers[dataset.name], schemas, output)
     for entity in GOLDEN_ENTITIES:
         writer = RegisteredWriter(store, publish.subject(namespace, entity), publish.envelope_schema(entity))
         _add_merger(app, namespace, entity, contributions[entity], output, writer)
@@ -114,43 +123,27 @@ def _bytes_table(app: faust.App, name: str, help: str) -> Any:
     return app.Table(name, key_type=bytes, value_type=bytes, help=help, options=store_options())
 
 
-Where = tuple[int, bytes]
-"""A key in the store of one partition (faust's stores are per partition of the event being processed)."""
-
-
-def _add_router(app: faust.App, namespace: str, dataset: Dataset, schemas: wire.SchemaCache,
+def _add_router(app: faust.App, topics: Any, stem: str, router: SourceRouter, schemas: wire.SchemaCache,
                 output: OutputProducer) -> None:
-    topics = dataset.topics(namespace)
-    clean = _raw_topic(app, topics.clean)
-    table = _bytes_table(app, f"golden-source-{dataset.table_stem}",
-                         f"What each {dataset.name} record has told the golden records")
+    """An agent routing the clean topic of ``topics`` (where the cleaning agents do not route)."""
 
     async def route_batch(events: list[Any]) -> None:  # events of a raw-bytes topic
         out = output.batch()
-        states: dict[Where, SourceState | None] = {}  # as earlier events of the batch left them
-        changed: dict[Where, Any] = {}
+        router.begin()
         for event in events:
             try:
                 _, envelope = schemas.decode(event.value)
             except WireFormatError as exc:
                 _dead_letter(out, topics.dlq, event, exc.code)
                 continue
-            source = SourceEvent.from_envelope(dataset.name, envelope)
-            where = (event.message.partition, source.key.encode())
-            if where in states:
-                state = states[where]
-            else:
-                _make_current(event)
-                state = states[where] = decode_source_state(table.get(where[1]))
-            routed = route(state, source)
-            if routed.state is not state and routed.state is not None:
-                states[where], changed[where] = routed.state, event
-            for c in routed.send:
-                out.send(contributions_topic(namespace, c.entity), c.key.encode(), encode_contribution(c))
+            make_current(event)
+            router.route(out, event, envelope)
         await out.acknowledged()
-        await write_states(table, events, changed, states, encode_source_state, output)
+        with state_writes(output) as writes:
+            router.put_states(events)
+        await writes.acknowledged()
 
-    app.agent(clean, name=f"golden_route_{dataset.table_stem}")(batched(route_batch))
+    app.agent(_raw_topic(app, topics.clean), name=f"golden_route_{stem}")(batched(route_batch))
 
 
 def _add_merger(app: faust.App, namespace: str, entity: str, contributions: Any, output: OutputProducer,
@@ -168,7 +161,7 @@ def _add_merger(app: faust.App, namespace: str, entity: str, contributions: Any,
             try:
                 contribution = decode_contribution(event.value)
                 if where not in states:
-                    _make_current(event)
+                    make_current(event)
                     states[where] = decode_golden(table.get(event.key))
             except CorruptState as exc:
                 msg = event.message

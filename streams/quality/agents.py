@@ -7,6 +7,9 @@
     <ns>.<dataset>.dlq   ─┘                          (keyed dataset|system;         (QualityWindow, Avro,
                                                      table quality-windows)         registered)
 
+In the hub's worker the cleaning agents observe the raw and clean stages as they clean (:mod:`.tap`), so
+only the dead-letter topics have observers there (``tapped``).
+
 Every worker observes the partitions it owns and sends its partial stats; the combining agent owns each
 (dataset, system) on one partition, keeps its open windows in a faust table (changelog-backed) and
 publishes a window once it is due (:func:`.windows.accept`). A timer sends every kept key a tick of the
@@ -33,13 +36,15 @@ import faust
 from hub import wire
 from hub.catalogue import Catalogue, Dataset
 from hub.errors import WireFormatError
-from streams.agent import _make_current, batched, write_states
+from streams.agent import batched, write_states
+from streams.changelog import make_current
 from streams.golden.base import RegisteredWriter, SchemaRegistrar
 from streams.quality import publish
 from streams.quality.aggregate import Observation, WindowStats, field_paths, observe_envelope, summarize
 from streams.quality.codec import decode_news, decode_state, encode_news, encode_state
 from streams.quality.errors import CorruptQualityState
 from streams.quality.seen import Seen
+from streams.quality.tap import QualityTap
 from streams.quality.windows import GRACE_MS, QualityState, Tick, apply_news
 from streams.output import OutputProducer
 from streams.tables import store_options
@@ -59,12 +64,14 @@ def quality_topics_to_create(namespace: str) -> list[str]:
 
 def add_quality_agents(app: faust.App, namespace: str, catalogue: Catalogue, schemas: wire.SchemaCache,
                        store: SchemaRegistrar, tick_s: float = 5.0, grace_ms: int = GRACE_MS,
-                       output: OutputProducer | None = None) -> None:
+                       output: OutputProducer | None = None, tapped: bool = False) -> None:
     """Add to ``app`` an observing agent per raw, clean and dead-letter topic of every dataset, the combining
     agent with its table, a timer ticking every ``tick_s`` seconds, and a task creating the output topic.
 
     ``schemas`` decodes the datasets' topics; ``store`` registers the quality record schema (on first use);
-    ``output`` sends (default: the app's :meth:`~streams.output.OutputProducer.for_app`)."""
+    ``output`` sends (default: the app's :meth:`~streams.output.OutputProducer.for_app`). ``tapped``: the
+    app's cleaning agents observe the raw and clean stages (:func:`tap`), so only the dead-letter topics
+    get observers."""
     output = output or OutputProducer.for_app(app)
     news_name = news_topic(namespace)
     news = _raw_topic(app, news_name, internal=True)
@@ -72,7 +79,9 @@ def add_quality_agents(app: faust.App, namespace: str, catalogue: Catalogue, sch
     paths = {d.name: field_paths(d.record_schema) for d in catalogue}
     for dataset in catalogue:
         topics = dataset.topics(namespace)
-        for stage, topic in (("raw", topics.raw), ("clean", topics.clean), ("dlq", topics.dlq)):
+        stages = (("dlq", topics.dlq),) if tapped else (("raw", topics.raw), ("clean", topics.clean),
+                                                         ("dlq", topics.dlq))
+        for stage, topic in stages:
             _add_observer(app, dataset, stage, _raw_topic(app, topic), schemas, paths[dataset.name], output,
                           news_name)
     writer = RegisteredWriter(store, publish.subject(namespace), publish.schema())
@@ -93,6 +102,12 @@ def add_quality_agents(app: faust.App, namespace: str, catalogue: Catalogue, sch
     app.task(declare_output)
 
 
+def tap(app: faust.App, namespace: str, dataset: Dataset) -> QualityTap:
+    """The quality tap of ``dataset``'s cleaning agent in ``app`` (see ``tapped`` in :func:`add_quality_agents`)."""
+    return QualityTap(dataset.name, dataset.record_schema, news_topic(namespace),
+                      lambda: cast(Any, app.consumer)._committed_offset)
+
+
 def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputProducer, writer: RegisteredWriter,
                   paths: dict[str, tuple[str, ...]], grace_ms: int) -> Any:
     """The agent combining every worker's stats per (dataset, system); returns its table."""
@@ -108,7 +123,7 @@ def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputP
             try:
                 item = decode_news(event.value)
                 if where not in states:
-                    _make_current(event)
+                    make_current(event)
                     states[where] = decode_state(table.get(event.key))
             except CorruptQualityState as exc:
                 msg = event.message

@@ -50,13 +50,14 @@ def field_paths(record_schema: Mapping[str, Any], prefix: str = "") -> tuple[str
     """The leaf field paths of a record schema, nested records joined with ``.``."""
     paths: list[str] = []
     for f in record_schema["fields"]:
-        nested = _record(f["type"])
+        nested = nested_record(f["type"])
         name = f"{prefix}{f['name']}"
         paths.extend(field_paths(nested, f"{name}.") if nested is not None else (name,))
     return tuple(paths)
 
 
-def _record(avro: Any) -> Mapping[str, Any] | None:
+def nested_record(avro: Any) -> Mapping[str, Any] | None:
+    """The record schema a field of type ``avro`` holds (also inside a union with null), if any."""
     if isinstance(avro, dict) and avro.get("type") == "record":
         return avro
     if isinstance(avro, list):

@@ -38,6 +38,7 @@ class FakeMessage:
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp: float = 1_790_000_000.0
 
 
 class FakeFlow:

@@ -80,7 +80,7 @@ def test_undecodable_bytes_are_rejected_with_the_wire_code(processor: DatasetPro
 ])
 def test_messages_that_are_no_event_of_the_dataset(processor: DatasetProcessor, event: dict[str, Any],
                                                    kafka_key: bytes | None, rejection: Rejection) -> None:
-    assert processor.decode(framed(event), kafka_key) == Rejected(rejection, "e1")
+    assert processor.decode(framed(event), kafka_key) == Rejected(rejection, "e1", event["source"]["system"])
 
 
 def test_a_clean_event_is_framed_with_the_clean_schema(processor: DatasetProcessor,
