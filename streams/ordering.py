@@ -18,9 +18,10 @@ and the ids of its most recently accepted events.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
+
+import orjson
 
 Version = tuple[int, int]
 """(event time in milliseconds since the epoch, source position)."""
@@ -59,9 +60,9 @@ class KeyState:
         return KeyState(version, (event_id,))
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"v": list(self.version), "ids": list(self.recent_ids)}, separators=(",", ":")).encode()
+        return orjson.dumps({"v": self.version, "ids": self.recent_ids})
 
     @staticmethod
     def from_bytes(data: bytes) -> KeyState:
-        raw = json.loads(data)
+        raw = orjson.loads(data)
         return KeyState((int(raw["v"][0]), int(raw["v"][1])), tuple(raw["ids"]))

@@ -6,10 +6,11 @@ Decoding raises :class:`CorruptState` for bytes this module did not write.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from streams.golden.errors import CorruptState
 from streams.golden.merge import Golden
@@ -71,12 +72,12 @@ def _from_contribution(raw: list[Any]) -> Contribution:
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return orjson.dumps(value)  # compact UTF-8: what json.dumps(ensure_ascii=False, separators=(",", ":")) wrote
 
 
 def _loads(what: str, data: bytes | None) -> Any:
     try:
-        return json.loads(data or b"")
+        return orjson.loads(data or b"")
     except (ValueError, UnicodeDecodeError) as exc:
         raise CorruptState(what, type(exc).__name__) from exc
 

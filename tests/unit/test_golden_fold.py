@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -108,3 +109,16 @@ def test_states_and_contributions_survive_their_bytes(folded: Folded) -> None:
     assert {k: decode_golden(encode_golden(g)) for k, g in folded.golden.items()} == folded.golden
     slots = [c for g in folded.golden.values() for c in (*g.slots, *g.relays)]
     assert [decode_contribution(encode_contribution(c)) for c in slots] == slots
+
+
+def test_states_written_by_the_standard_library_encoder_still_decode(folded: Folded) -> None:
+    """States and contributions kept in tables and changelogs before orjson wrote them (``json.dumps`` with
+    escaped non-ASCII and spaces) decode to the same values."""
+    def older(data: bytes) -> bytes:
+        return json.dumps(json.loads(data)).encode()
+
+    some = dict(list(folded.golden.items())[:200])
+    assert {k: decode_golden(older(encode_golden(g))) for k, g in some.items()} == some
+    sources = dict(list(folded.sources.items())[:200])
+    assert {k: decode_source_state(older(encode_source_state(s))) for k, s in sources.items()} == sources
+    assert any(b"\\u" in older(encode_golden(g)) for g in some.values())  # Vietnamese names, escaped
