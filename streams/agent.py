@@ -28,7 +28,8 @@ dataset are co-partitioned whatever client partitioned the raw one (librdkafka a
 differently).
 
 faust keys the RocksDB partition of a table read or write by the *current event*; a ``take_events`` batch
-mixes partitions, so :func:`streams.changelog.make_current` sets each event as current before touching its state.
+mixes partitions, so :func:`streams.changelog.make_current` sets each event as current before touching its
+state.
 """
 
 from __future__ import annotations
@@ -46,10 +47,10 @@ from faust.types import EventT
 from streams.base import Accepted, Duplicate, Rejected
 from streams.changelog import make_current, state_writes
 from streams.dead_letters import dead_letter_headers
+from streams.golden.router import SourceRouter
 from streams.ordering import KeyState
 from streams.output import OutputBatch, OutputProducer
 from streams.ownership import owned_filter
-from streams.golden.router import SourceRouter
 from streams.processor import DatasetProcessor
 from streams.quality.tap import QualityTap
 
@@ -137,7 +138,8 @@ class CleaningAgent:
         tap, router = self._tap, self._router
         if router is not None:
             router.begin()
-        fresh = tap.begin([((e.message.topic, e.message.partition), e.message.offset) for e in events]) if tap else ()
+        where = [((e.message.topic, e.message.partition), e.message.offset) for e in events] if tap else []
+        fresh = tap.begin(where) if tap is not None else []
         for i, event in enumerate(events):
             make_current(event)
             msg = event.message
