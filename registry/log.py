@@ -251,13 +251,15 @@ class KafkaLog:
             if err.code() in _FENCED:
                 self._producer = None
                 raise WriterFenced(f"another writer took over {self.topic}") from exc
-            if err.txn_requires_abort():
-                if self._abort(producer) and not last:
+            if err.txn_requires_abort() and self._abort(producer):
+                if not last:
                     return False
                 raise _store_error(f"writing to {self.topic}", exc) from exc
             # Fatal, or the transaction's outcome is unknown (another process taking the writer role while we
-            # committed ends in "EndTxn commit failed: Unknown broker error"): the caller acquires the log
-            # afresh, reads it to the end and plans again, so a write that did land is not repeated.
+            # committed ends in "EndTxn commit failed: Unknown broker error", and aborting it may then fail
+            # too: Kafka 4.1's coordinator answers a commit racing an epoch fence with an internal error): the
+            # caller acquires the log afresh, reads it to the end and plans again, so a write that did land is
+            # not repeated.
             self._producer = None
             raise WriterFenced(f"writing to {self.topic}: the transaction's outcome is unknown ({err.str()})") from exc
         except BufferError as exc:

@@ -89,6 +89,21 @@ def test_a_commit_of_unknown_outcome_gives_up_the_writer_role(monkeypatch: pytes
     assert log._producer is None  # the next write acquires afresh, reads the log, and plans again
 
 
+class _AbortFailsToo(_Producer):
+    """A commit that asks for an abort, and an abort that fails: the producer is unusable, the outcome unknown."""
+
+    def abort_transaction(self, timeout: float) -> None:
+        self.calls.append("abort")
+        raise KafkaException(KafkaError(KafkaError._STATE, "Operation not valid in state Fatal error"))
+
+
+def test_a_failed_abort_gives_up_the_writer_role_rather_than_failing_the_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = writer(_AbortFailsToo(failures=1), monkeypatch)
+    with pytest.raises(WriterFenced, match="outcome is unknown"):
+        log.append([RECORD])
+    assert log._producer is None  # the registry acquires afresh, reads the log, and plans again
+
+
 class _LandsThenFails(MemoryLog):
     """A log whose first append lands and then reports failure, as a commit of unknown outcome can."""
 
