@@ -45,7 +45,7 @@ from typing import Any
 from faust.types import EventT
 
 from streams.base import Accepted, Duplicate, Rejected
-from streams.changelog import make_current, state_writes
+from streams.changelog import make_current, put_states, state_writes
 from streams.dead_letters import dead_letter_headers
 from streams.golden.router import SourceRouter
 from streams.ordering import KeyState
@@ -80,12 +80,8 @@ async def write_states(table: Any, events: list[EventT], changed: dict[tuple[int
     """After a batch's output is acknowledged: write the last state of every (partition, key) it changed, in
     that partition's store, for the partitions this worker still owns (:func:`streams.ownership.owned_filter`);
     return once their changelog records are acknowledged (:mod:`streams.changelog`)."""
-    owned = owned_filter(events)
     with state_writes(output) as writes:
-        for where, event in changed.items():
-            if (event.message.topic, event.message.partition) in owned:
-                make_current(event)
-                table[where[1]] = encode(states[where])
+        put_states(table, events, changed, states, encode)
     await writes.acknowledged()
 
 

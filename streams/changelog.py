@@ -18,7 +18,7 @@ records were handed to its client, acknowledged or not). A write outside :func:`
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from faust.streams import _current_event
 from faust.types import TP
 
 from streams.output import OutputBatch, OutputProducer
+from streams.ownership import owned_filter
 
 _current: ContextVar[StateWrites | None] = ContextVar("hub_state_writes", default=None)
 
@@ -75,15 +76,27 @@ def state_writes(output: OutputProducer) -> Iterator[StateWrites]:
 
 
 @dataclass(frozen=True)
-class _Where:
+class _Sent:
+    """What faust's ``on_key_set``/``on_key_del`` read of the future its ``send_changelog`` returns: the
+    ``message.partition``."""
+
     partition: int
 
+    @property
+    def message(self) -> _Sent:
+        return self
 
-@dataclass(frozen=True)
-class _Sent:
-    """What faust's ``on_key_set``/``on_key_del`` read of the future its ``send_changelog`` returns."""
 
-    message: _Where
+def put_states(table: Any, events: list[Any], changed: Mapping[tuple[int, bytes], Any],
+               states: Mapping[tuple[int, bytes], Any], encode: Callable[[Any], bytes]) -> None:
+    """Write ``encode(states[where])`` for every (partition, key) ``where`` of ``changed`` (→ the event that last
+    changed it), in that event's store, for the partitions this worker still owns
+    (:func:`streams.ownership.owned_filter`); inside :func:`state_writes`."""
+    owned = owned_filter(events)
+    for where, event in changed.items():
+        if (event.message.topic, event.message.partition) in owned:
+            make_current(event)
+            table[where[1]] = encode(states[where])
 
 
 def route_changelogs(tables: Any) -> None:
@@ -106,6 +119,6 @@ def _route(table: Any) -> None:
         if partition is None:  # a table with use_partitioner: faust's producer would pick it from the key
             raise ValueError(f"table {table.name!r}: its changelog partition must come from the current event")
         writes.send(table, topic, partition, key, value)
-        return _Sent(_Where(partition))
+        return _Sent(partition)
 
     table.send_changelog = send_changelog  # faust's Table calls self.send_changelog for every set and delete

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.changelog import make_current
+from streams.changelog import put_states
 from streams.golden.codec import decode_source_state, encode_contribution, encode_source_state
 from streams.golden.routing import SourceState, route
 from streams.golden.values import SourceEvent
 from streams.output import OutputBatch
-from streams.ownership import owned_filter
 
 Where = tuple[int, bytes]
 """A key in the store of one partition (faust's stores are per partition of the event being processed)."""
@@ -38,7 +37,7 @@ class SourceRouter:
         self.table = table
         self._namespace = namespace
         self._states: dict[Where, SourceState | None] = {}  # as earlier events of the batch left them
-        self._changed: dict[Where, tuple[Any, SourceState]] = {}  # the event that last changed it, and how
+        self._changed: dict[Where, Any] = {}  # the event that last changed it
 
     def begin(self) -> None:
         self._states, self._changed = {}, {}
@@ -54,16 +53,12 @@ class SourceRouter:
             state = self._states[where] = decode_source_state(self.table.get(where[1]))
         routed = route(state, source)
         if routed.state is not state and routed.state is not None:
-            self._states[where], self._changed[where] = routed.state, (event, routed.state)
+            self._states[where], self._changed[where] = routed.state, event
         for c in routed.send:
             out.send(contributions_topic(self._namespace, c.entity), c.key.encode(), encode_contribution(c))
 
     def put_states(self, events: list[Any]) -> None:
         """Write the last state of every key the batch changed, for the partitions still owned (inside
         :func:`streams.changelog.state_writes`, after the batch's output was acknowledged)."""
-        owned = owned_filter(events)
-        for where, (event, state) in self._changed.items():
-            if (event.message.topic, event.message.partition) in owned:
-                make_current(event)
-                self.table[where[1]] = encode_source_state(state)
+        put_states(self.table, events, self._changed, self._states, encode_source_state)
         self.begin()
