@@ -35,7 +35,10 @@ jump is always an artifact. :func:`install` therefore changes seven things:
 * waiting for the unacknowledged messages at a rebalance ends once no acknowledgement has come for
   :data:`STALL_S` seconds; those messages are not committed, so whoever owns their partition next reads
   them again;
-* a seek takes effect (:mod:`streams.faust_seeks`).
+* a seek takes effect, and each partition reaches the agents in offset order, none skipped
+  (:mod:`streams.faust_seeks`, :mod:`streams.partition_order`): a record past the next offset is not
+  delivered, its partition is sought back. A skip is then re-read before its successors rather than after
+  them, which the agents would take for late events (the golden merge would miss their contributions).
 """
 
 from __future__ import annotations

@@ -15,10 +15,16 @@ acknowledged offsets, a partition without a committed offset). Three faust behav
   the seek wrote the sought one. The sought read offset is now put back.
 
 Dropping a stale record loses nothing: its offset lies after the sought one, so the fetcher reads it again.
+
+The same wrapper of faust's ``getmany`` keeps each partition of the agents' topics in order
+(:mod:`streams.partition_order`): a record past the next offset to deliver is dropped, and its partition
+sought back to that offset. A revoked partition's next offset is forgotten, as faust forgets its read offset:
+its next owner may have read on, and where this worker resumes is the committed offset it seeks to.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from aiokafka.consumer.fetcher import Fetcher
@@ -26,6 +32,10 @@ from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP
+
+from streams.partition_order import InOrder
+
+log = logging.getLogger("hub.streams.offsets")
 
 
 class Fetched(dict):  # type: ignore[type-arg]
@@ -91,17 +101,33 @@ def is_stale(tp: Any, fetched: dict[Any, int] | None, now: dict[Any, int] | None
     return fetched is not None and now is not None and now.get(tp, 0) != fetched.get(tp, 0)
 
 
+def in_order(consumer: Consumer) -> InOrder:
+    """The next offset of each partition ``consumer`` delivers to agents."""
+    return cast(InOrder, consumer.__dict__.setdefault("_hub_in_order", InOrder()))
+
+
 def _wrap_getmany(original: Any) -> Any:
     async def getmany(self: Consumer, timeout: float) -> Any:
         self.__dict__["_hub_fetched"] = None  # set by _wait_next_records before the first record
         sought = self.__dict__.setdefault("_hub_sought", {})
+        order = in_order(self)
+        for_agents = self.app.topics.acks_enabled_for
         async for tp, message in original(self, timeout):
             if is_stale(tp, self.__dict__["_hub_fetched"], _fetcher_seeks(self)):
+                continue
+            back = order.check(tp, message.offset) if for_agents(tp.topic) else None
+            if back is not None:
+                # At a rebalance faust drops fetched records; reading them again loses nothing and keeps order.
+                log.info("%s[%d] jumped from offset %d to %d; reading it again from %d", tp.topic, tp.partition,
+                         back, message.offset, back)
+                await self.seek(tp, back)
                 continue
             before = seek_counts(self).get(tp, 0)
             yield tp, message  # resumed once faust has handed it over and set the read offset to its offset
             if seek_counts(self).get(tp, 0) != before:
                 self._read_offset[tp] = sought.get(tp)
+            else:
+                order.delivered(tp, message.offset)
 
     return getmany
 
@@ -109,8 +135,10 @@ def _wrap_getmany(original: Any) -> Any:
 def _remember_seek(consumer: Consumer, partitions: Any) -> None:
     """After faust set the read offsets of a seek: count it, and keep what it set."""
     sought = consumer.__dict__.setdefault("_hub_sought", {})
+    order = in_order(consumer)
     for tp in partitions:
         sought[tp] = consumer._read_offset.get(tp)
+        order.sought(tp, sought[tp])
     _count(consumer, partitions)
 
 
@@ -118,6 +146,7 @@ def _wrap_seek(original: Any) -> Any:
     async def seek(self: Consumer, partition: TP, offset: int) -> None:
         await original(self, partition, offset)
         _remember_seek(self, [partition])
+        in_order(self).sought(partition, offset)  # faust keeps offset 0 as an unknown read offset
 
     return seek
 
@@ -130,6 +159,14 @@ def _wrap_perform_seek(original: Any) -> Any:
     return perform_seek
 
 
+def _wrap_on_partitions_revoked(original: Any) -> Any:
+    async def on_partitions_revoked(self: Consumer, revoked: Any) -> None:
+        await original(self, revoked)
+        in_order(self).forget(revoked)  # as faust forgets their read offsets
+
+    return on_partitions_revoked
+
+
 def install() -> None:
     """Patch aiokafka's fetcher and faust's consumer classes (the caller makes sure it runs once)."""
     Fetcher.seek_to = _wrap_seek_to(Fetcher.seek_to)  # type: ignore[method-assign]
@@ -140,3 +177,5 @@ def install() -> None:
     Consumer.getmany = _wrap_getmany(Consumer.getmany)  # type: ignore[method-assign]
     Consumer.seek = _wrap_seek(Consumer.seek)  # type: ignore[method-assign]
     Consumer.perform_seek = _wrap_perform_seek(Consumer.perform_seek)  # type: ignore[method-assign]
+    Consumer.on_partitions_revoked = _wrap_on_partitions_revoked(  # type: ignore[method-assign]
+        Consumer.on_partitions_revoked)

@@ -1,5 +1,5 @@
 """Seeks that take effect (streams.faust_seeks): run in the consumer thread, drop records fetched before a seek,
-and keep the read offset a seek set."""
+and keep the read offset a seek set; a partition that jumps past its next offset is read again from there."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Any
 
 from faust.types import TP
 
-from streams.faust_seeks import Fetched, _seek_in_thread, _wrap_getmany, _wrap_seek, is_stale, seek_counts
+from streams.faust_seeks import (Fetched, _seek_in_thread, _wrap_getmany, _wrap_on_partitions_revoked, _wrap_seek,
+                                 is_stale, seek_counts)
 
 NEWS = TP("hub.quality.news", 0)
 OTHER = TP("hub.quality.news", 1)
+CHANGELOG = TP("hub-streams-keys-changelog", 0)
 
 
 def test_a_record_fetched_under_the_current_seek_count_is_fresh() -> None:
@@ -68,6 +70,8 @@ class _Consumer:
         self.fetcher = SimpleNamespace()
         self._thread = SimpleNamespace(_consumer=SimpleNamespace(_fetcher=self.fetcher))
         self._read_offset: dict[TP, int | None] = {}
+        self.sought: list[tuple[TP, int]] = []
+        self.app = SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda topic: topic != CHANGELOG.topic))
 
     async def _getmany(self, timeout: float) -> Any:
         self.__dict__["_hub_fetched"] = dict(seek_counts(self.fetcher))
@@ -80,6 +84,7 @@ class _Consumer:
         counts = seek_counts(self.fetcher)
         counts[partition] = counts.get(partition, 0) + 1
         self._read_offset[partition] = offset
+        self.sought.append((partition, offset))
 
     seek = _wrap_seek(_seek)
     getmany = _wrap_getmany(_getmany)
@@ -96,6 +101,10 @@ class _Consumer:
             return found
 
         return asyncio.run(drain())
+
+    def fetch(self, *fetched: tuple[TP, int]) -> list[tuple[TP, int]]:
+        self.fetched, self.seek_at = list(fetched), None
+        return self.delivered()
 
 
 def test_records_fetched_with_no_seek_are_all_delivered() -> None:
@@ -127,3 +136,47 @@ def test_a_fetch_result_carries_its_seek_counts_and_is_still_the_records() -> No
     records = Fetched({NEWS: [1, 2]})
     records.seeks = {NEWS: 4}
     assert dict(records) == {NEWS: [1, 2]} and records.seeks == {NEWS: 4}
+
+
+def test_a_partition_that_jumps_is_read_again_from_its_next_offset_not_delivered_out_of_order() -> None:
+    consumer = _Consumer([])
+    assert consumer.fetch((NEWS, 5), (OTHER, 2), (NEWS, 9), (OTHER, 3), (NEWS, 10)) == [(NEWS, 5), (OTHER, 2), (OTHER, 3)]
+    assert consumer.sought == [(NEWS, 6)]
+    assert consumer._read_offset[NEWS] == 6
+    assert consumer.fetch((NEWS, 6), (NEWS, 7), (NEWS, 8), (NEWS, 9)) == [(NEWS, 6), (NEWS, 7), (NEWS, 8), (NEWS, 9)]
+    assert consumer.sought == [(NEWS, 6)]
+
+
+def test_a_partition_read_from_a_seek_must_start_at_the_sought_offset() -> None:
+    consumer = _Consumer([])
+    consumer.fetch((NEWS, 20))
+    asyncio.run(consumer.seek(NEWS, 12))  # a rebalance: back to the committed offset
+    assert consumer.fetch((NEWS, 14), (NEWS, 15)) == []
+    assert consumer.sought == [(NEWS, 12), (NEWS, 12)]
+    assert consumer.fetch((NEWS, 12), (NEWS, 13), (NEWS, 14)) == [(NEWS, 12), (NEWS, 13), (NEWS, 14)]
+
+
+def test_a_jump_that_stays_when_read_again_is_delivered_offsets_without_records() -> None:
+    consumer = _Consumer([])
+    consumer.fetch((NEWS, 5))
+    assert consumer.fetch((NEWS, 8)) == []
+    assert consumer.fetch((NEWS, 8), (NEWS, 9)) == [(NEWS, 8), (NEWS, 9)]
+    assert consumer.sought == [(NEWS, 6)]
+
+
+def test_records_of_topics_that_agents_do_not_read_are_not_held_to_their_order() -> None:
+    consumer = _Consumer([])
+    assert consumer.fetch((CHANGELOG, 5), (CHANGELOG, 9)) == [(CHANGELOG, 5), (CHANGELOG, 9)]
+    assert consumer.sought == []
+
+
+def test_a_partition_revoked_and_assigned_again_reads_on_from_where_its_other_owner_stopped() -> None:
+    consumer = _Consumer([])
+    consumer.fetch((NEWS, 36))
+
+    async def revoke(self: Any, revoked: Any) -> None:
+        self._read_offset.pop(NEWS, None)
+
+    asyncio.run(_wrap_on_partitions_revoked(revoke)(consumer, {NEWS}))
+    assert consumer.fetch((NEWS, 55), (NEWS, 56)) == [(NEWS, 55), (NEWS, 56)]
+    assert consumer.sought == []
