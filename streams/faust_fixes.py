@@ -23,8 +23,9 @@ jump is always an artifact. :func:`install` therefore changes seven things:
   messages in between have not been processed (faust would commit across a hole of exactly one offset);
 * a timer looks for partitions whose commit is held that way while later messages keep being processed
   (:class:`HoleWatch`), and seeks them back to their committed offset, so the skipped messages are read
-  again. Messages after the hole are then processed a second time: at least once, as everywhere in the
-  streams;
+  again (also when the messages in the hole stay taken by an agent and unacknowledged far longer than a
+  batch takes). Messages after the hole are then processed a second time: at least once, as everywhere in
+  the streams;
 * a partition without a committed offset is sought back to its first offset, which counts as committed:
   faust's seek leaves such a partition where the fetcher was (skipped messages are never read again) and
   its commit takes whatever run of acknowledged offsets comes first;
@@ -146,7 +147,10 @@ class HoleWatch:
     does. Agents acknowledge a partition's messages in offset order, so once acknowledgements *past* an
     unchanged hole keep arriving while nothing inside it is in flight (taken by an agent, not acknowledged),
     its messages were skipped: seek back. A hole that stays unchanged for ``stale_checks`` checks with
-    nothing in flight is sought back too (a skip at the tail of a partition that receives nothing more)."""
+    nothing in flight is sought back too (a skip at the tail of a partition that receives nothing more), and
+    so is one that stays unchanged for twice as many with messages in flight: a batch takes seconds, so
+    those messages will not be acknowledged (taken by a stream that a rebalance left behind). Reading them
+    again costs at most a second processing, which every agent takes as a duplicate."""
 
     def __init__(self, stale_checks: int = 15) -> None:
         self._stale_checks = stale_checks
@@ -161,15 +165,14 @@ class HoleWatch:
         kept: dict[TP, tuple[tuple[int, int], int, int]] = {}
         for tp, (committed, first) in holes.items():
             last = last_acked.get(tp, first)
-            if any(committed <= o < first for o in in_flight.get(tp, ())):
-                continue
+            busy = any(committed <= o < first for o in in_flight.get(tp, ()))
             seen = self._seen.get(tp)
             if seen is None or seen[0] != (committed, first):
                 kept[tp] = ((committed, first), last, 1)
-            elif last > seen[1] or seen[2] + 1 >= self._stale_checks:
+            elif (not busy and last > seen[1]) or seen[2] + 1 >= self._stale_checks * (2 if busy else 1):
                 due.append((tp, committed))
             else:
-                kept[tp] = (seen[0], seen[1], seen[2] + 1)
+                kept[tp] = (seen[0], last, seen[2] + 1)
         self._seen = kept
         return due
 

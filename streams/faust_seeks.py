@@ -19,7 +19,9 @@ Dropping a stale record loses nothing: its offset lies after the sought one, so 
 The same wrapper of faust's ``getmany`` keeps each partition of the agents' topics in order
 (:mod:`streams.partition_order`): a record past the next offset to deliver is dropped, and its partition
 sought back to that offset. A revoked partition's next offset is forgotten, as faust forgets its read offset:
-its next owner may have read on, and where this worker resumes is the committed offset it seeks to.
+its next owner may have read on, and where this worker resumes is the committed offset it seeks to. That
+offset is the next one from the moment faust's ``perform_seek`` has it (its ``seek_to_committed`` returned):
+records go on flowing while ``perform_seek`` awaits more, and faust already reads from there.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import logging
 from typing import Any, cast
 
 from aiokafka.consumer.fetcher import Fetcher
-from faust.transport.consumer import Consumer
+from faust.transport.consumer import Consumer, ensure_TP
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP
@@ -142,6 +144,19 @@ def _remember_seek(consumer: Consumer, partitions: Any) -> None:
     _count(consumer, partitions)
 
 
+def _remember_seek_to_committed(consumer: Consumer, committed: Any) -> None:
+    """``committed``: where faust's ``perform_seek`` just sought each partition (None or -1: no committed
+    offset; :mod:`streams.faust_fixes` then seeks it to its first offset). Kept before anything else runs:
+    faust sets its read offsets from them right away, and records flow while ``perform_seek`` awaits more."""
+    sought = consumer.__dict__.setdefault("_hub_sought", {})
+    order = in_order(consumer)
+    for tp, offset in committed.items():
+        tp = ensure_TP(tp)
+        sought[tp] = offset if offset is not None and offset >= 0 else None  # faust's read offset
+        order.sought(tp, sought[tp])
+    _count(consumer, [ensure_TP(tp) for tp in committed])
+
+
 def _wrap_seek(original: Any) -> Any:
     async def seek(self: Consumer, partition: TP, offset: int) -> None:
         await original(self, partition, offset)
@@ -151,12 +166,13 @@ def _wrap_seek(original: Any) -> Any:
     return seek
 
 
-def _wrap_perform_seek(original: Any) -> Any:
-    async def perform_seek(self: Consumer) -> None:
-        await original(self)
-        _remember_seek(self, self.assignment())
+def _wrap_seek_to_committed(original: Any) -> Any:
+    async def seek_to_committed(self: Consumer) -> Any:
+        committed = await original(self)
+        _remember_seek_to_committed(self, committed)
+        return committed
 
-    return perform_seek
+    return seek_to_committed
 
 
 def _wrap_on_partitions_revoked(original: Any) -> Any:
@@ -176,6 +192,7 @@ def install() -> None:
     Consumer._wait_next_records = _wrap_wait_next_records(Consumer._wait_next_records)  # type: ignore[method-assign]
     Consumer.getmany = _wrap_getmany(Consumer.getmany)  # type: ignore[method-assign]
     Consumer.seek = _wrap_seek(Consumer.seek)  # type: ignore[method-assign]
-    Consumer.perform_seek = _wrap_perform_seek(Consumer.perform_seek)  # type: ignore[method-assign]
+    AIOKafkaConsumer.seek_to_committed = _wrap_seek_to_committed(  # type: ignore[method-assign]
+        AIOKafkaConsumer.seek_to_committed)
     Consumer.on_partitions_revoked = _wrap_on_partitions_revoked(  # type: ignore[method-assign]
         Consumer.on_partitions_revoked)

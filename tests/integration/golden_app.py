@@ -21,10 +21,11 @@ from hub.settings import HubSettings, KafkaSettings, RegistrySettings
 from hub.topics import ensure_topics, hub_topics
 from hub.wire import SchemaCache
 from registry.store import KafkaSchemaStore
-from streams import faust_fixes
+from streams import faust_fixes, stack_dump
 from streams.changelog import route_changelogs
 from streams.golden.agents import add_golden_agents, changelog_topics, golden_topics_to_create
 from streams.quality.agents import add_quality_agents, quality_topics_to_create
+from tests.integration.stacks import dump_stacks
 
 
 def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySettings, catalogue: Catalogue,
@@ -70,6 +71,9 @@ def golden_worker(kafka: KafkaSettings, hub: HubSettings,
                                 stderr=subprocess.STDOUT)
         try:
             yield proc
+        except BaseException:
+            dump_stacks(proc)
+            raise
         finally:
             if proc.poll() is None:
                 proc.terminate()
@@ -81,6 +85,7 @@ def golden_worker(kafka: KafkaSettings, hub: HubSettings,
 
 
 def main() -> None:
+    stack_dump.install()
     app = create_app(HubSettings(), KafkaSettings(), RegistrySettings(), load_catalogue(),
                      os.environ.get("HUB_TEST_STORE", "memory://"))
     sys.argv = [sys.argv[0], "worker", "--without-web", "-l", os.environ.get("HUB_LOG_LEVEL", "warn")]

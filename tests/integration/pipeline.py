@@ -22,20 +22,24 @@ from sinks.clickhouse import ClickHouseWriter
 from sinks.consumer import KafkaSink
 from sinks.dead_letters import DeadLetter
 from sinks.rows import Located
+from tests.integration.stacks import dump_stacks
 
 
 @contextmanager
 def streams_worker(kafka: KafkaSettings, hub: HubSettings) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m streams`` in a subprocess, its log in ``<data dir>/streams.log``; terminated on exit.
+    """``python -m streams`` in a subprocess, its log added to ``<data dir>/streams.log``; terminated on exit.
     ``HUB_TEST_LOG_LEVEL`` (default ``warn``) sets its log level, e.g. ``info`` to see faust's rebalances."""
     env = dict(os.environ, HUB_KAFKA_BOOTSTRAP=kafka.bootstrap_servers, HUB_NAMESPACE=hub.namespace,
                HUB_DATA_DIR=str(hub.data_dir), HUB_KAFKA_PARTITIONS=str(kafka.partitions),
                HUB_LOG_LEVEL=os.environ.get("HUB_TEST_LOG_LEVEL", "warn"))
     hub.data_dir.mkdir(parents=True, exist_ok=True)
-    log = open(Path(hub.data_dir) / "streams.log", "wb")
+    log = open(Path(hub.data_dir) / "streams.log", "ab")  # a restarted worker adds to it
     proc = subprocess.Popen([sys.executable, "-m", "streams"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         yield proc
+    except BaseException:
+        dump_stacks(proc)
+        raise
     finally:
         proc.terminate()
         try:

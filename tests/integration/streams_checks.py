@@ -25,6 +25,7 @@ from typing import Any
 
 import fastavro
 from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from hub import wire
 from hub.catalogue import Catalogue, Dataset
@@ -242,6 +243,12 @@ def simulate(seed: int) -> tuple[list[Change], list[Change], Manifest]:
     citizens = [c for c in changes if c.dataset == CITIZEN]
     others = [c for c in changes if c.dataset != CITIZEN]
     return citizens, others, build_manifest(citizens + others)
+
+
+def group_members(admin: AdminClient, group: str) -> int:
+    """Members of the consumer group ``group`` that hold at least one partition."""
+    description = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    return sum(1 for m in description.members if m.assignment.topic_partitions)
 
 
 def group_lag(kafka: KafkaSettings, group: str, prefix: str) -> dict[str, int]:

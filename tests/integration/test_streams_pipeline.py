@@ -21,6 +21,7 @@ from streams.rules import clean_record
 from streams.rules.records import with_original_codes
 from tests.integration.golden_checks import GoldenState, Records, Run
 from tests.integration.pipeline import streams_worker
+from tests.integration.stacks import dump_stacks
 from tests.integration.streams_checks import (CITIZEN, RawPublisher, expected_outputs, late_ids, processed,
                                               raw_lag, read_clean, read_dead_letters, simulate, split_originals,
                                               wait_for)
@@ -66,6 +67,9 @@ def run_two_phases(kafka: KafkaSettings, hub: HubSettings, catalogue: Catalogue,
             final = golden.settle(expected or {}, lambda: worker.poll() is None, GOLDEN_TIMEOUT_S)
         time.sleep(3)  # anything extra would show up now
         assert worker.poll() is None
+    except BaseException:
+        dump_stacks(worker)
+        raise
     finally:
         worker_cm.__exit__(None, None, None)
     return kills, final

@@ -23,16 +23,10 @@ from registry.store import KafkaSchemaStore
 from streams.golden.agents import golden_topics_to_create
 from tests.integration.golden_checks import GoldenState, Run
 from tests.integration.pipeline import streams_worker
-from tests.integration.streams_checks import (CITIZEN, RawPublisher, expected_outputs, group_lag, processed,
-                                              read_clean, read_dead_letters, simulate, wait_for)
+from tests.integration.streams_checks import (CITIZEN, RawPublisher, expected_outputs, group_lag, group_members,
+                                              processed, read_clean, read_dead_letters, simulate, wait_for)
 
 GOLDEN_TIMEOUT_S = 180.0
-
-
-def group_members(admin: AdminClient, group: str) -> int:
-    """Members of the consumer group ``group`` that hold at least one partition."""
-    description = admin.describe_consumer_groups([group])[group].result(timeout=10)
-    return sum(1 for m in description.members if m.assignment.topic_partitions)
 
 
 def test_one_worker_then_two_then_one_loses_and_duplicates_nothing(kafka: KafkaSettings,

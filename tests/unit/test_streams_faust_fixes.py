@@ -50,6 +50,12 @@ def test_a_hole_with_a_message_in_flight_inside_it_is_left_alone() -> None:
     assert watch.check({RAW: (30, 37)}, {RAW: 50}, {RAW: [51]}) == [(RAW, 30)]
 
 
+def test_a_hole_whose_messages_stay_in_flight_is_sought_back_after_twice_the_stale_checks() -> None:
+    watch = HoleWatch(stale_checks=3)
+    assert [watch.check({RAW: (30, 37)}, {RAW: 40 + i}, {RAW: [31]}) for i in range(5)] == [[]] * 5
+    assert watch.check({RAW: (30, 37)}, {RAW: 46}, {RAW: [31]}) == [(RAW, 30)]
+
+
 def test_a_hole_that_moved_between_checks_starts_over() -> None:
     watch = HoleWatch()
     watch.check({RAW: (30, 37), OTHER: (5, 9)}, {RAW: 40, OTHER: 12}, {})

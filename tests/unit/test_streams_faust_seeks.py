@@ -9,8 +9,10 @@ from typing import Any
 
 from faust.types import TP
 
+from aiokafka.structs import TopicPartition
+
 from streams.faust_seeks import (Fetched, _seek_in_thread, _wrap_getmany, _wrap_on_partitions_revoked, _wrap_seek,
-                                 is_stale, seek_counts)
+                                 _wrap_seek_to_committed, is_stale, seek_counts)
 
 NEWS = TP("hub.quality.news", 0)
 OTHER = TP("hub.quality.news", 1)
@@ -181,3 +183,19 @@ def test_a_partition_revoked_and_assigned_again_reads_on_from_where_its_other_ow
     asyncio.run(_wrap_on_partitions_revoked(revoke)(consumer, {NEWS}))
     assert consumer.fetch((NEWS, 55), (NEWS, 56)) == [(NEWS, 55), (NEWS, 56)]
     assert consumer.sought == []
+
+
+def test_a_seek_to_the_committed_offsets_sets_where_each_partition_must_start_as_soon_as_it_returns() -> None:
+    consumer = _Consumer([])
+    consumer.fetch((NEWS, 20), (OTHER, 30))
+
+    async def seek_to_committed(self: Any) -> dict[TopicPartition, int]:
+        return {TopicPartition(NEWS.topic, NEWS.partition): 12, TopicPartition(OTHER.topic, OTHER.partition): -1}
+
+    asyncio.run(_wrap_seek_to_committed(seek_to_committed)(consumer))
+    # faust's perform_seek awaits more after this (its committed offsets, the fixes' seeks of partitions
+    # without one) while records flow: the next offsets hold already.
+    assert consumer.fetch((NEWS, 14)) == []
+    assert consumer.sought == [(NEWS, 12)]
+    assert consumer.fetch((NEWS, 12), (NEWS, 13)) == [(NEWS, 12), (NEWS, 13)]
+    assert consumer.fetch((OTHER, 40)) == [(OTHER, 40)]  # no committed offset: its first record sets it
