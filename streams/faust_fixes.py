@@ -25,7 +25,9 @@ jump is always an artifact. :func:`install` therefore changes seven things:
   (:class:`HoleWatch`), and seeks them back to their committed offset, so the skipped messages are read
   again (also when the messages in the hole stay taken by an agent and unacknowledged far longer than a
   batch takes). Messages after the hole are then processed a second time: at least once, as everywhere in
-  the streams;
+  the streams. A skip of a partition's last messages leaves no hole (nothing after it is acknowledged): the
+  timer also seeks back a partition that stays behind its high watermark with nothing acknowledged, in
+  flight or queued for its agents;
 * a partition without a committed offset is sought back to its first offset, which counts as committed:
   faust's seek leaves such a partition where the fetcher was (skipped messages are never read again) and
   its commit takes whatever run of acknowledged offsets comes first;
@@ -150,18 +152,32 @@ class HoleWatch:
     nothing in flight is sought back too (a skip at the tail of a partition that receives nothing more), and
     so is one that stays unchanged for twice as many with messages in flight: a batch takes seconds, so
     those messages will not be acknowledged (taken by a stream that a rebalance left behind). Reading them
-    again costs at most a second processing, which every agent takes as a duplicate."""
+    again costs at most a second processing, which every agent takes as a duplicate.
+
+    A skip can also leave no hole: when it took every message left in a partition, nothing past it is
+    acknowledged. Such a partition is *idle*: behind its high watermark with nothing acknowledged, in flight
+    or waiting in its agents' queues. One that stays idle at the same committed offset for ``stale_checks``
+    checks is sought back too."""
 
     def __init__(self, stale_checks: int = 15) -> None:
         self._stale_checks = stale_checks
         self._seen: dict[TP, tuple[tuple[int, int], int, int]] = {}  # hole, last acknowledged, checks
+        self._idle: dict[TP, tuple[int, int]] = {}  # committed offset, checks
 
     def check(self, holes: dict[TP, tuple[int, int]], last_acked: dict[TP, int],
-              in_flight: dict[TP, list[int]]) -> list[tuple[TP, int]]:
+              in_flight: dict[TP, list[int]], idle: dict[TP, int] | None = None) -> list[tuple[TP, int]]:
         """``holes``: partition → (committed, first acknowledged); ``last_acked``: partition → highest
-        acknowledged offset; ``in_flight``: partition → offsets taken by agents, not acknowledged. Returns
-        (partition, committed offset) to seek to."""
+        acknowledged offset; ``in_flight``: partition → offsets taken by agents, not acknowledged; ``idle``:
+        idle partition → committed offset. Returns (partition, committed offset) to seek to."""
         due: list[tuple[TP, int]] = []
+        idle_kept: dict[TP, tuple[int, int]] = {}
+        for tp, committed in (idle or {}).items():
+            checks = self._idle[tp][1] + 1 if self._idle.get(tp, (None, 0))[0] == committed else 1
+            if checks >= self._stale_checks:
+                due.append((tp, committed))
+            else:
+                idle_kept[tp] = (committed, checks)
+        self._idle = idle_kept
         kept: dict[TP, tuple[tuple[int, int], int, int]] = {}
         for tp, (committed, first) in holes.items():
             last = last_acked.get(tp, first)
@@ -175,6 +191,27 @@ class HoleWatch:
                 kept[tp] = (seen[0], last, seen[2] + 1)
         self._seen = kept
         return due
+
+
+def idle_partitions(app: faust.App, consumer: Consumer, assigned: Any,
+                    in_flight: dict[TP, list[int]]) -> dict[TP, int]:
+    """Assigned partitions of the agents' topics behind their high watermark with nothing acknowledged, in
+    flight or queued for their agents → their committed offset."""
+    queued = {topic for topic, channels in app.topics._topic_name_index.items()  # type: ignore[attr-defined]
+              if any(channel.queue.qsize() for channel in list(channels))}
+    idle = {}
+    for tp in assigned:
+        committed = consumer._committed_offset.get(tp)
+        if (committed is None or not app.topics.acks_enabled_for(tp.topic) or tp.topic in queued
+                or consumer._acked.get(tp) or in_flight.get(tp)):
+            continue
+        try:
+            highwater = consumer.highwater(tp)
+        except Exception:  # not assigned in the client's view (a rebalance is starting): next check
+            continue
+        if highwater is not None and highwater > committed:
+            idle[tp] = committed
+    return idle
 
 
 def install(app: faust.App, every_s: float = CHECK_EVERY_S) -> None:
@@ -197,16 +234,19 @@ def install(app: faust.App, every_s: float = CHECK_EVERY_S) -> None:
             found = hole(consumer._acked[tp], consumer._committed_offset.get(tp))
             if found is not None and tp in assigned:
                 holes[tp], last_acked[tp] = found, max(consumer._acked[tp])
-        if not holes:
-            watch.check({}, {}, {})
-            return
         in_flight: dict[TP, list[int]] = {}
         for message in list(consumer._unacked_messages):
-            if not message.acked and message.tp in holes and message.generation_id == app.consumer_generation_id:
+            if not message.acked and message.generation_id == app.consumer_generation_id:
                 in_flight.setdefault(message.tp, []).append(message.offset)
-        for tp, offset in watch.check(holes, last_acked, in_flight):
-            log.warning("reading %s[%d] again from its committed offset %d: the offsets before %d were never "
-                        "processed", tp.topic, tp.partition, offset, holes[tp][1])
+        settled = consumer.flow_active and not app.in_recovery  # partitions are paused while tables recover
+        idle = idle_partitions(app, consumer, assigned, in_flight) if settled else {}
+        for tp, offset in watch.check(holes, last_acked, in_flight, idle):
+            if tp in holes:
+                log.warning("reading %s[%d] again from its committed offset %d: the offsets before %d were never "
+                            "processed", tp.topic, tp.partition, offset, holes[tp][1])
+            else:
+                log.warning("reading %s[%d] again from its committed offset %d: it has messages from there, but "
+                            "none reached its agents", tp.topic, tp.partition, offset)
             await consumer.seek(tp, offset)
 
     app.timer(every_s, name="hub_seek_back_skipped")(seek_back_skipped)

@@ -68,3 +68,18 @@ def test_a_hole_that_closed_is_forgotten() -> None:
     watch.check({RAW: (30, 37)}, {RAW: 40}, {})
     watch.check({}, {}, {})
     assert watch.check({RAW: (30, 37)}, {RAW: 45}, {}) == []
+
+
+def test_an_idle_partition_is_sought_back_once_it_stayed_idle_at_the_same_offset_for_the_stale_checks() -> None:
+    watch = HoleWatch(stale_checks=3)
+    assert [watch.check({}, {}, {}, {RAW: 60}) for _ in range(2)] == [[], []]
+    assert watch.check({}, {}, {}, {RAW: 60}) == [(RAW, 60)]
+
+
+def test_an_idle_partition_that_moved_on_or_got_busy_starts_over() -> None:
+    watch = HoleWatch(stale_checks=3)
+    watch.check({}, {}, {}, {RAW: 60, OTHER: 7})
+    watch.check({}, {}, {}, {RAW: 61, OTHER: 7})  # committed moved: RAW starts over
+    assert watch.check({}, {}, {}, {RAW: 61}) == []  # OTHER not idle (a message reached its agent): forgotten
+    assert watch.check({}, {}, {}, {RAW: 61, OTHER: 7}) == [(RAW, 61)]
+    assert watch.check({}, {}, {}, {OTHER: 7}) == []
