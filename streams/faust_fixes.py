@@ -38,7 +38,8 @@ jump is always an artifact. :func:`install` therefore changes seven things:
 * waiting for the unacknowledged messages at a rebalance ends once no acknowledgement has come for
   :data:`STALL_S` seconds; those messages are not committed, so whoever owns their partition next reads
   them again;
-* a seek takes effect, and each partition reaches the agents in offset order, none skipped
+* a seek takes effect, a partition's records reach the agents only once it has been sought after its
+  assignment, and each partition reaches them in offset order, none skipped
   (:mod:`streams.faust_seeks`, :mod:`streams.partition_order`): a record past the next offset is not
   delivered, its partition is sought back. A skip is then re-read before its successors rather than after
   them, which the agents would take for late events (the golden merge would miss their contributions).

@@ -18,7 +18,11 @@ Dropping a stale record loses nothing: its offset lies after the sought one, so 
 
 The same wrapper of faust's ``getmany`` keeps each partition of the agents' topics in order
 (:mod:`streams.partition_order`): a record past the next offset to deliver is dropped, and its partition
-sought back to that offset. A revoked partition's next offset is forgotten, as faust forgets its read offset:
+sought back to that offset. Until a partition has been sought after its assignment (faust's ``perform_seek``, to
+its committed offset), its records do not reach the agents: faust lets the fetcher run from wherever the
+client started (the first offset, for a partition without a committed one) while it recovers its tables, and
+what the agents processed and committed from there made holes once the seek came. A revoked partition's next
+offset is forgotten, as faust forgets its read offset:
 its next owner may have read on, and where this worker resumes is the committed offset it seeks to. That
 offset is the next one from the moment faust's ``perform_seek`` has it (its ``seek_to_committed`` returned):
 records go on flowing while ``perform_seek`` awaits more, and faust already reads from there.
@@ -103,6 +107,11 @@ def is_stale(tp: Any, fetched: dict[Any, int] | None, now: dict[Any, int] | None
     return fetched is not None and now is not None and now.get(tp, 0) != fetched.get(tp, 0)
 
 
+def ready(consumer: Consumer) -> set[TP]:
+    """The partitions sought since they were assigned: only their records reach the agents."""
+    return cast(set[TP], consumer.__dict__.setdefault("_hub_ready", set()))
+
+
 def in_order(consumer: Consumer) -> InOrder:
     """The next offset of each partition ``consumer`` delivers to agents."""
     return cast(InOrder, consumer.__dict__.setdefault("_hub_in_order", InOrder()))
@@ -113,10 +122,13 @@ def _wrap_getmany(original: Any) -> Any:
         self.__dict__["_hub_fetched"] = None  # set by _wait_next_records before the first record
         sought = self.__dict__.setdefault("_hub_sought", {})
         order = in_order(self)
+        sought_since_assigned = ready(self)
         for_agents = self.app.topics.acks_enabled_for
         async for tp, message in original(self, timeout):
             if is_stale(tp, self.__dict__["_hub_fetched"], _fetcher_seeks(self)):
                 continue
+            if tp not in sought_since_assigned and for_agents(tp.topic):
+                continue  # read from where the client started, not the committed offset faust seeks to next
             back = order.check(tp, message.offset) if for_agents(tp.topic) else None
             if back is not None:
                 # At a rebalance faust drops fetched records; reading them again loses nothing and keeps order.
@@ -154,6 +166,8 @@ def _remember_seek_to_committed(consumer: Consumer, committed: Any) -> None:
         tp = ensure_TP(tp)
         sought[tp] = offset if offset is not None and offset >= 0 else None  # faust's read offset
         order.sought(tp, sought[tp])
+        if sought[tp] is not None:
+            ready(consumer).add(tp)
     _count(consumer, [ensure_TP(tp) for tp in committed])
 
 
@@ -162,6 +176,7 @@ def _wrap_seek(original: Any) -> Any:
         await original(self, partition, offset)
         _remember_seek(self, [partition])
         in_order(self).sought(partition, offset)  # faust keeps offset 0 as an unknown read offset
+        ready(self).add(partition)
 
     return seek
 
@@ -175,10 +190,19 @@ def _wrap_seek_to_committed(original: Any) -> Any:
     return seek_to_committed
 
 
+def _wrap_perform_seek(original: Any) -> Any:
+    async def perform_seek(self: Consumer) -> None:
+        await original(self)
+        ready(self).update(self.assignment())  # each has its committed offset or was sought to its first one
+
+    return perform_seek
+
+
 def _wrap_on_partitions_revoked(original: Any) -> Any:
     async def on_partitions_revoked(self: Consumer, revoked: Any) -> None:
         await original(self, revoked)
         in_order(self).forget(revoked)  # as faust forgets their read offsets
+        ready(self).difference_update(revoked)
 
     return on_partitions_revoked
 
@@ -194,5 +218,6 @@ def install() -> None:
     Consumer.seek = _wrap_seek(Consumer.seek)  # type: ignore[method-assign]
     AIOKafkaConsumer.seek_to_committed = _wrap_seek_to_committed(  # type: ignore[method-assign]
         AIOKafkaConsumer.seek_to_committed)
+    Consumer.perform_seek = _wrap_perform_seek(Consumer.perform_seek)  # type: ignore[method-assign]
     Consumer.on_partitions_revoked = _wrap_on_partitions_revoked(  # type: ignore[method-assign]
         Consumer.on_partitions_revoked)

@@ -11,8 +11,9 @@ from faust.types import TP
 
 from aiokafka.structs import TopicPartition
 
-from streams.faust_seeks import (Fetched, _seek_in_thread, _wrap_getmany, _wrap_on_partitions_revoked, _wrap_seek,
-                                 _wrap_seek_to_committed, is_stale, seek_counts)
+from streams.faust_seeks import (Fetched, _seek_in_thread, _wrap_getmany, _wrap_on_partitions_revoked,
+                                 _wrap_perform_seek, _wrap_seek, _wrap_seek_to_committed, is_stale, ready,
+                                 seek_counts)
 
 NEWS = TP("hub.quality.news", 0)
 OTHER = TP("hub.quality.news", 1)
@@ -74,6 +75,10 @@ class _Consumer:
         self._read_offset: dict[TP, int | None] = {}
         self.sought: list[tuple[TP, int]] = []
         self.app = SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda topic: topic != CHANGELOG.topic))
+        ready(self).update({NEWS, OTHER})  # sought since their assignment, as faust's perform_seek does
+
+    def assignment(self) -> set[TP]:
+        return {NEWS, OTHER, CHANGELOG}
 
     async def _getmany(self, timeout: float) -> Any:
         self.__dict__["_hub_fetched"] = dict(seek_counts(self.fetcher))
@@ -181,8 +186,28 @@ def test_a_partition_revoked_and_assigned_again_reads_on_from_where_its_other_ow
         self._read_offset.pop(NEWS, None)
 
     asyncio.run(_wrap_on_partitions_revoked(revoke)(consumer, {NEWS}))
+    asyncio.run(_wrap_perform_seek(perform_seek)(consumer))  # assigned again: sought to its committed offset
     assert consumer.fetch((NEWS, 55), (NEWS, 56)) == [(NEWS, 55), (NEWS, 56)]
     assert consumer.sought == []
+
+
+async def perform_seek(self: Any) -> None:
+    """faust's, as the wrapper sees it (the client's positions and faust's read offsets are set)."""
+
+
+async def revoke_all(self: Any, revoked: Any) -> None:
+    """faust's, as the wrapper sees it."""
+
+
+def test_records_of_a_partition_not_sought_since_its_assignment_do_not_reach_the_agents() -> None:
+    consumer = _Consumer([])
+    asyncio.run(_wrap_on_partitions_revoked(revoke_all)(consumer, {NEWS, OTHER, CHANGELOG}))
+    # faust lets the fetcher run from where the client started while it recovers its tables
+    assert consumer.fetch((NEWS, 0), (OTHER, 3), (CHANGELOG, 8)) == [(CHANGELOG, 8)]
+    asyncio.run(consumer.seek(OTHER, 3))  # a partition sought on its own is ready
+    assert consumer.fetch((NEWS, 1), (OTHER, 3)) == [(OTHER, 3)]
+    asyncio.run(_wrap_perform_seek(perform_seek)(consumer))
+    assert consumer.fetch((NEWS, 40), (OTHER, 4)) == [(NEWS, 40), (OTHER, 4)]
 
 
 def test_a_seek_to_the_committed_offsets_sets_where_each_partition_must_start_as_soon_as_it_returns() -> None:
