@@ -26,8 +26,8 @@ jump is always an artifact. :func:`install` therefore changes seven things:
   again (also when the messages in the hole stay taken by an agent and unacknowledged far longer than a
   batch takes). Messages after the hole are then processed a second time: at least once, as everywhere in
   the streams. A skip of a partition's last messages leaves no hole (nothing after it is acknowledged): the
-  timer also seeks back a partition that stays behind its high watermark with nothing acknowledged, in
-  flight or queued for its agents;
+  timer also seeks back a partition whose client handed out messages past the committed offset while
+  nothing stays acknowledged, in flight or queued for its agents;
 * a partition without a committed offset is sought back to its first offset, which counts as committed:
   faust's seek leaves such a partition where the fetcher was (skipped messages are never read again) and
   its commit takes whatever run of acknowledged offsets comes first;
@@ -156,9 +156,9 @@ class HoleWatch:
     again costs at most a second processing, which every agent takes as a duplicate.
 
     A skip can also leave no hole: when it took every message left in a partition, nothing past it is
-    acknowledged. Such a partition is *idle*: behind its high watermark with nothing acknowledged, in flight
-    or waiting in its agents' queues. One that stays idle at the same committed offset for ``stale_checks``
-    checks is sought back too."""
+    acknowledged. Such a partition is *idle*: its Kafka client handed out messages past the committed offset,
+    and none is acknowledged, in flight or waiting in its agents' queues. One that stays idle at the same
+    committed offset for ``stale_checks`` checks is sought back too."""
 
     def __init__(self, stale_checks: int = 15) -> None:
         self._stale_checks = stale_checks
@@ -194,23 +194,36 @@ class HoleWatch:
         return due
 
 
+def client_position(consumer: Consumer, tp: TP) -> int | None:
+    """The next offset the Kafka client hands out for ``tp`` (fetched records wait in its buffer before), or
+    None if it has none (not assigned, or reset pending)."""
+    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    subscription = getattr(getattr(client, "_subscription", None), "subscription", None)
+    assignment = getattr(subscription, "assignment", None)
+    try:
+        state = assignment.state_value(tp) if assignment is not None else None
+    except (KeyError, AttributeError):
+        return None
+    return state.position if state is not None and state.has_valid_position else None
+
+
 def idle_partitions(app: faust.App, consumer: Consumer, assigned: Any,
                     in_flight: dict[TP, list[int]]) -> dict[TP, int]:
-    """Assigned partitions of the agents' topics behind their high watermark with nothing acknowledged, in
-    flight or queued for their agents → their committed offset."""
+    """Assigned partitions of the agents' topics whose client handed out messages past the committed offset
+    while nothing is acknowledged, in flight, queued for their agents or still being handed over by faust
+    → their committed offset. (Under load a partition's messages wait far longer than a check in the
+    client's buffer, or in faust's current fetch behind another agent's full queue: not a skip.)"""
     queued = {topic for topic, channels in app.topics._topic_name_index.items()  # type: ignore[attr-defined]
               if any(channel.queue.qsize() for channel in list(channels))}
+    handing_over = faust_seeks.in_batch(consumer)
     idle = {}
     for tp in assigned:
         committed = consumer._committed_offset.get(tp)
         if (committed is None or not app.topics.acks_enabled_for(tp.topic) or tp.topic in queued
-                or consumer._acked.get(tp) or in_flight.get(tp)):
+                or consumer._acked.get(tp) or in_flight.get(tp) or tp in handing_over):
             continue
-        try:
-            highwater = consumer.highwater(tp)
-        except Exception:  # not assigned in the client's view (a rebalance is starting): next check
-            continue
-        if highwater is not None and highwater > committed:
+        position = client_position(consumer, tp)
+        if position is not None and position > committed:
             idle[tp] = committed
     return idle
 
@@ -246,7 +259,7 @@ def install(app: faust.App, every_s: float = CHECK_EVERY_S) -> None:
                 log.warning("reading %s[%d] again from its committed offset %d: the offsets before %d were never "
                             "processed", tp.topic, tp.partition, offset, holes[tp][1])
             else:
-                log.warning("reading %s[%d] again from its committed offset %d: it has messages from there, but "
+                log.warning("reading %s[%d] again from its committed offset %d: messages from there were read, but "
                             "none reached its agents", tp.topic, tp.partition, offset)
             await consumer.seek(tp, offset)
 

@@ -97,6 +97,7 @@ def _wrap_wait_next_records(original: Any) -> Any:
     async def _wait_next_records(self: Consumer, timeout: float) -> Any:
         records, active = await original(self, timeout)
         self.__dict__["_hub_fetched"] = getattr(records, "seeks", None)
+        self.__dict__["_hub_batch"] = set(records or ())
         return records, active
 
     return _wait_next_records
@@ -105,6 +106,11 @@ def _wrap_wait_next_records(original: Any) -> Any:
 def is_stale(tp: Any, fetched: dict[Any, int] | None, now: dict[Any, int] | None) -> bool:
     """Whether a record of ``tp`` fetched under the seek counts ``fetched`` predates a seek (counts ``now``)."""
     return fetched is not None and now is not None and now.get(tp, 0) != fetched.get(tp, 0)
+
+
+def in_batch(consumer: Consumer) -> set[Any]:
+    """The partitions of the fetch faust is handing over (its records may wait behind an agent's full queue)."""
+    return cast(set[Any], consumer.__dict__.get("_hub_batch", set()))
 
 
 def ready(consumer: Consumer) -> set[TP]:
@@ -142,6 +148,7 @@ def _wrap_getmany(original: Any) -> Any:
                 self._read_offset[tp] = sought.get(tp)
             else:
                 order.delivered(tp, message.offset)
+        self.__dict__["_hub_batch"] = set()
 
     return getmany
 

@@ -23,6 +23,8 @@ from typing import IO, Any
 
 from mode import Worker
 
+from streams.faust_fixes import client_position
+
 
 def _loop_of(thread: threading.Thread) -> asyncio.AbstractEventLoop | None:
     if thread is threading.main_thread():
@@ -91,8 +93,6 @@ def partitions(consumer: Any) -> list[str]:
     """One line per assigned partition of the agents' topics: where faust, the order guard and the Kafka client
     stand (offsets and counts only)."""
     lines = []
-    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)
-    assignment = getattr(getattr(getattr(client, "_subscription", None), "subscription", None), "assignment", None)
     order = getattr(consumer, "_hub_in_order", None)
     active = consumer._active_partitions or set()
     in_flight: dict[Any, int] = {}
@@ -103,13 +103,11 @@ def partitions(consumer: Any) -> list[str]:
         if not consumer.app.topics.acks_enabled_for(tp.topic):
             continue
         acked = list(consumer._acked.get(tp, ()))
-        state = assignment.state_value(tp) if assignment is not None else None
         lines.append(
             f"{tp.topic}[{tp.partition}] committed={consumer._committed_offset.get(tp)} "
             f"read={consumer._read_offset.get(tp)} next={order._next.get(tp) if order is not None else None} "
             f"acked={(min(acked), max(acked), len(acked)) if acked else None} in_flight={in_flight.get(tp, 0)} "
-            f"position={getattr(state, 'position', None) if state is not None and state.has_valid_position else None} "
-            f"highwater={getattr(state, 'highwater', None)} paused={getattr(state, 'paused', None)} "
+            f"position={client_position(consumer, tp)} ready={tp in getattr(consumer, '_hub_ready', ())} "
             f"active={tp in active} buffered={tp in consumer._buffered_partitions}")
     return lines
 

@@ -12,8 +12,8 @@ from faust.types import TP
 from aiokafka.structs import TopicPartition
 
 from streams.faust_seeks import (Fetched, _seek_in_thread, _wrap_getmany, _wrap_on_partitions_revoked,
-                                 _wrap_perform_seek, _wrap_seek, _wrap_seek_to_committed, is_stale, ready,
-                                 seek_counts)
+                                 _wrap_perform_seek, _wrap_seek, _wrap_seek_to_committed, _wrap_wait_next_records,
+                                 in_batch, is_stale, ready, seek_counts)
 
 NEWS = TP("hub.quality.news", 0)
 OTHER = TP("hub.quality.news", 1)
@@ -224,3 +224,15 @@ def test_a_seek_to_the_committed_offsets_sets_where_each_partition_must_start_as
     assert consumer.sought == [(NEWS, 12)]
     assert consumer.fetch((NEWS, 12), (NEWS, 13)) == [(NEWS, 12), (NEWS, 13)]
     assert consumer.fetch((OTHER, 40)) == [(OTHER, 40)]  # no committed offset: its first record sets it
+
+
+def test_the_partitions_of_the_fetch_being_handed_over_are_known_until_it_is_done() -> None:
+    consumer = _Consumer([])
+
+    async def wait_next_records(self: Any, timeout: float) -> Any:
+        return {NEWS: [1, 2], OTHER: [3]}, None
+
+    asyncio.run(_wrap_wait_next_records(wait_next_records)(consumer, 1.0))
+    assert in_batch(consumer) == {NEWS, OTHER}  # its records may wait behind an agent's full queue
+    consumer.fetch((NEWS, 1))
+    assert in_batch(consumer) == set()
