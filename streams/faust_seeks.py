@@ -153,35 +153,21 @@ def _wrap_getmany(original: Any) -> Any:
     return getmany
 
 
-def _remember_seek(consumer: Consumer, partitions: Any) -> None:
-    """After faust set the read offsets of a seek: count it, and keep what it set."""
+def _remember_seek(consumer: Consumer, read_offsets: dict[TP, int | None]) -> None:
+    """A seek set these read offsets in faust (None: unknown): count it, and keep them as where each
+    partition reads next."""
     sought = consumer.__dict__.setdefault("_hub_sought", {})
     order = in_order(consumer)
-    for tp in partitions:
-        sought[tp] = consumer._read_offset.get(tp)
-        order.sought(tp, sought[tp])
-    _count(consumer, partitions)
-
-
-def _remember_seek_to_committed(consumer: Consumer, committed: Any) -> None:
-    """``committed``: where faust's ``perform_seek`` just sought each partition (None or -1: no committed
-    offset; :mod:`streams.faust_fixes` then seeks it to its first offset). Kept before anything else runs:
-    faust sets its read offsets from them right away, and records flow while ``perform_seek`` awaits more."""
-    sought = consumer.__dict__.setdefault("_hub_sought", {})
-    order = in_order(consumer)
-    for tp, offset in committed.items():
-        tp = ensure_TP(tp)
-        sought[tp] = offset if offset is not None and offset >= 0 else None  # faust's read offset
-        order.sought(tp, sought[tp])
-        if sought[tp] is not None:
-            ready(consumer).add(tp)
-    _count(consumer, [ensure_TP(tp) for tp in committed])
+    for tp, offset in read_offsets.items():
+        sought[tp] = offset
+        order.sought(tp, offset)
+    _count(consumer, read_offsets)
 
 
 def _wrap_seek(original: Any) -> Any:
     async def seek(self: Consumer, partition: TP, offset: int) -> None:
         await original(self, partition, offset)
-        _remember_seek(self, [partition])
+        _remember_seek(self, {partition: self._read_offset.get(partition)})
         in_order(self).sought(partition, offset)  # faust keeps offset 0 as an unknown read offset
         ready(self).add(partition)
 
@@ -191,7 +177,12 @@ def _wrap_seek(original: Any) -> Any:
 def _wrap_seek_to_committed(original: Any) -> Any:
     async def seek_to_committed(self: Consumer) -> Any:
         committed = await original(self)
-        _remember_seek_to_committed(self, committed)
+        # Kept before anything else runs: faust sets its read offsets from these right away (None or -1: no
+        # committed offset, streams.faust_fixes then seeks to the first one), and records flow while
+        # perform_seek awaits more.
+        read_offsets = {ensure_TP(tp): o if o is not None and o >= 0 else None for tp, o in committed.items()}
+        _remember_seek(self, read_offsets)
+        ready(self).update(tp for tp, o in read_offsets.items() if o is not None)
         return committed
 
     return seek_to_committed
