@@ -19,6 +19,9 @@ from streams.golden.values import Contribution
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MILLI = timedelta(milliseconds=1)
+_PLAIN = "_plain_form"
+"""Where a contribution keeps its JSON form once known (frozen values: a golden state holds many
+contributions, and re-encoding it after each merge would walk every unchanged one again)."""
 
 
 def _plain(value: Any) -> Any:
@@ -60,15 +63,22 @@ def instant(millis: int) -> datetime:
 
 
 def _contribution(c: Contribution) -> list[Any]:
+    known = c.__dict__.get(_PLAIN)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     fields = None if c.fields is None else [[n, _plain(v)] for n, v in c.fields]
-    return [c.entity, c.key, c.dataset, c.source_key, _millis(c.event_time), c.position, c.event_id, fields,
-            c.relayed_by]
+    plain = [c.entity, c.key, c.dataset, c.source_key, _millis(c.event_time), c.position, c.event_id, fields,
+             c.relayed_by]
+    c.__dict__[_PLAIN] = plain
+    return plain
 
 
 def _from_contribution(raw: list[Any]) -> Contribution:
     entity, key, dataset, source_key, millis, position, event_id, fields, relayed_by = raw
-    return Contribution(entity, key, dataset, source_key, instant(millis), position, event_id,
-                        None if fields is None else tuple((n, _typed(v)) for n, v in fields), relayed_by)
+    c = Contribution(entity, key, dataset, source_key, instant(millis), position, event_id,
+                     None if fields is None else tuple((n, _typed(v)) for n, v in fields), relayed_by)
+    c.__dict__[_PLAIN] = raw
+    return c
 
 
 def _dumps(value: Any) -> bytes:

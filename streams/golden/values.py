@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from streams.golden.rules import KEY_ATTRIBUTES, Version
 
@@ -93,8 +93,9 @@ class Contribution:
         return self.values[name]
 
 
-@dataclass(frozen=True)
-class Attribute:
+class Attribute(NamedTuple):
+    """One attribute of a golden record (a named tuple: a record makes about twenty of them per merge)."""
+
     value: Any
     provenance: Provenance | None
     """None when no record of the authority gives the attribute."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 from typing import Any
 
 from streams.golden.rules import (CIVIL_STATUS, COPIED, LAND, REGISTERS, CivilHistory, attributes, civil_history,
@@ -17,21 +18,40 @@ _NONE = Attribute(None, None)
 def record_of(entity: str, key: str, slots: Iterable[Contribution]) -> GoldenRecord | None:
     """The golden record, or None while its register has no live record of ``key``."""
     slots = tuple(slots)
-    register = next((s for s in slots if s.live and s.dataset == REGISTERS[entity] and s.source_key == key), None)
+    register_dataset = REGISTERS[entity]
+    register: Contribution | None = None
+    latest: dict[str, Contribution] = {}  # the latest live contribution of every other dataset
+    for s in slots:
+        if s.fields is None:
+            continue
+        if s.dataset == register_dataset:
+            if register is None and s.source_key == key:
+                register = s
+        else:
+            held = latest.get(s.dataset)
+            if held is None or _version(s) > _version(held):
+                latest[s.dataset] = s
     if register is None:
         return None
     found: dict[str, Attribute] = {}
-    for copied in COPIED:
-        if copied.entity != entity:
+    for dataset, fields in _copied(entity):
+        winner = register if dataset == register_dataset else latest.get(dataset)
+        if winner is None:
+            found.update(dict.fromkeys(fields, _NONE))
             continue
-        winner = register if copied.dataset == REGISTERS[entity] else max(
-            (s for s in slots if s.live and s.dataset == copied.dataset), key=_version, default=None)
-        for name in copied.fields:
-            found[name] = Attribute(winner.values[name], winner.provenance) if winner is not None else _NONE
+        values, provenance = winner.values, winner.provenance
+        for name in fields:
+            found[name] = Attribute(values[name], provenance)
     if entity == "citizen":
         found.update(_civil_attributes(key, slots, civil_of(slots)))
     found["land_holdings"] = _land_holdings(slots)
     return GoldenRecord(entity, key, tuple([(name, found[name]) for name in attributes(entity)]))
+
+
+@cache
+def _copied(entity: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The datasets ``entity``'s attributes are copied from, with those attributes."""
+    return tuple((c.dataset, tuple(c.fields)) for c in COPIED if c.entity == entity)
 
 
 def _version(c: Contribution) -> tuple[Any, ...]:

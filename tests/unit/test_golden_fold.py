@@ -109,6 +109,8 @@ def test_states_and_contributions_survive_their_bytes(folded: Folded) -> None:
     assert {k: decode_golden(encode_golden(g)) for k, g in folded.golden.items()} == folded.golden
     slots = [c for g in folded.golden.values() for c in (*g.slots, *g.relays)]
     assert [decode_contribution(encode_contribution(c)) for c in slots] == slots
+    encoded = {k: encode_golden(g) for k, g in folded.golden.items()}
+    assert {k: encode_golden(decode_golden(b)) for k, b in encoded.items()} == encoded  # decoded, then kept
 
 
 def test_states_written_by_the_standard_library_encoder_still_decode(folded: Folded) -> None:
@@ -122,3 +124,5 @@ def test_states_written_by_the_standard_library_encoder_still_decode(folded: Fol
     sources = dict(list(folded.sources.items())[:200])
     assert {k: decode_source_state(older(encode_source_state(s))) for k, s in sources.items()} == sources
     assert any(b"\\u" in older(encode_golden(g)) for g in some.values())  # Vietnamese names, escaped
+    assert {k: encode_golden(decode_golden(older(encode_golden(g)))) for k, g in some.items()} == \
+        {k: encode_golden(g) for k, g in some.items()}  # re-encoded as orjson writes them
