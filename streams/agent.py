@@ -53,6 +53,7 @@ from streams.output import OutputBatch, OutputProducer
 from streams.ownership import owned_filter
 from streams.processor import DatasetProcessor
 from streams.quality.tap import QualityTap
+from streams.tables import read
 
 log = logging.getLogger("hub.streams")
 
@@ -180,17 +181,17 @@ class CleaningAgent:
         await writes.acknowledged()
 
     def _state(self, key: bytes) -> KeyState | None:
-        raw = self._keys.get(key)
+        raw = read(self._keys, key)
         return KeyState.from_bytes(raw) if raw else None
 
     def _birth_of(self, cccd: str) -> date | None:
-        raw = self._births.get(cccd.encode())
+        raw = read(self._births, cccd.encode())
         return date.fromisoformat(raw.decode()) if raw else None
 
     def _set_birth(self, cccd: bytes, record: dict[str, Any] | None) -> None:
         if record is not None:
             self._births[cccd] = record["date_of_birth"].isoformat().encode()
-        elif self._births.get(cccd) is not None:
+        elif read(self._births, cccd) is not None:
             del self._births[cccd]
 
     def _dead_letter(self, out: OutputBatch, event: EventT, rejected: Rejected) -> None:

@@ -48,7 +48,7 @@ from streams.golden.merge import Golden, apply
 from streams.golden.router import SourceRouter, Where, contributions_topic
 from streams.golden.rules import check_catalogue
 from streams.output import OutputBatch, OutputProducer
-from streams.tables import store_options
+from streams.tables import read, store_options
 
 log = logging.getLogger("hub.streams.golden")
 
@@ -162,7 +162,7 @@ def _add_merger(app: faust.App, namespace: str, entity: str, contributions: Any,
                 contribution = decode_contribution(event.value)
                 if where not in states:
                     make_current(event)
-                    states[where] = decode_golden(table.get(event.key))
+                    states[where] = decode_golden(read(table, event.key))
             except CorruptState as exc:
                 msg = event.message
                 log.error("skipping %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, exc)

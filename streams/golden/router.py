@@ -20,6 +20,7 @@ from streams.golden.codec import decode_source_state, encode_contribution, encod
 from streams.golden.routing import SourceState, route
 from streams.golden.values import SourceEvent
 from streams.output import OutputBatch
+from streams.tables import read
 
 Where = tuple[int, bytes]
 """A key in the store of one partition (faust's stores are per partition of the event being processed)."""
@@ -50,7 +51,7 @@ class SourceRouter:
         if where in self._states:
             state = self._states[where]
         else:
-            state = self._states[where] = decode_source_state(self.table.get(where[1]))
+            state = self._states[where] = decode_source_state(read(self.table, where[1]))
         routed = route(state, source)
         if routed.state is not state and routed.state is not None:
             self._states[where], self._changed[where] = routed.state, event

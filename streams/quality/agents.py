@@ -47,7 +47,7 @@ from streams.quality.seen import Seen
 from streams.quality.tap import QualityTap
 from streams.quality.windows import GRACE_MS, QualityState, Tick, apply_news
 from streams.output import OutputProducer
-from streams.tables import store_options
+from streams.tables import read, store_options
 
 log = logging.getLogger("hub.streams.quality")
 
@@ -124,7 +124,7 @@ def _add_combiner(app: faust.App, news: Any, quality_topic: str, output: OutputP
                 item = decode_news(event.value)
                 if where not in states:
                     make_current(event)
-                    states[where] = decode_state(table.get(event.key))
+                    states[where] = decode_state(read(table, event.key))
             except CorruptQualityState as exc:
                 msg = event.message
                 log.error("skipping %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, exc)
