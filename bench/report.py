@@ -118,6 +118,12 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"Freshness at {f['achieved_rate']:,.0f} events/s (target {f['target_rate']}) for {f['seconds']} s: "
                   f"p50 {f['p50_ms']:,.0f} ms, p95 {f['p95_ms']:,.0f} ms, p99 {f['p99_ms']:,.0f} ms, max "
                   f"{f['max_ms']:,.0f} ms (event produced → row inserted in ClickHouse)" + _not_landed(f) + ".", ""]
+    light = r.get("freshness_light")
+    if light:
+        lines += [f"At a light load, {light['achieved_rate']:,.0f} events/s for {light['seconds']} s before that stage "
+                  f"(what the pipeline adds when it keeps up): p50 {light['p50_ms']:,.0f} ms, p95 "
+                  f"{light['p95_ms']:,.0f} ms, p99 {light['p99_ms']:,.0f} ms, max {light['max_ms']:,.0f} ms"
+                  + _not_landed(light) + ".", ""]
     anon_half, anon_end = e2e.get("peak_anon_at_half_mb", {}), e2e.get("peak_anon_at_end_mb", {})
     lines += ["## Memory", "", "Resident memory (RSS), and apart the part the process allocated itself (anonymous: "
               "without the pages of the libraries and files it maps).", "",

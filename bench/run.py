@@ -54,6 +54,10 @@ class Options:
     """Events of the produce and insert stages."""
     fresh_rate: int = 5000
     fresh_seconds: int = 60
+    light_rate: int = 300
+    """Events/s of a second freshness stage, at a load the pipeline keeps up with (0: none): its latency when it
+    is not working through a backlog. Run before the one at ``fresh_rate``, which leaves a backlog behind."""
+    light_seconds: int = 30
     partitions: int = 4
     stream_workers: int = 1
     """Stream worker processes of the end-to-end stack. On 2 cores a second one did not help: at 30k events 557
@@ -82,10 +86,11 @@ def machine() -> dict[str, Any]:
 LAND_TIMEOUT_S = 600
 
 
-def freshness(stack: Stack, rate: int, seconds: int, schema_id: int) -> dict[str, Any]:
+def freshness(stack: Stack, rate: int, seconds: int, schema_id: int, system: str = "fresh") -> dict[str, Any]:
     """Produce at a steady ``rate`` for ``seconds``; latency from event time to the row's insert time, over
     the events landed within :data:`LAND_TIMEOUT_S` after the last was sent (``landed`` of ``events``: the
-    quantiles leave out those still on the way, so they flatter a pipeline that did not keep up)."""
+    quantiles leave out those still on the way, so they flatter a pipeline that did not keep up). The events
+    carry ``system`` as their source system (and event id prefix): each stage measures only its own."""
     dataset = stack.catalogue.get("population.citizen")
     topic = dataset.topics(stack.hub.namespace).raw
     producer = Producer({"bootstrap.servers": stack.kafka.bootstrap_servers, **stages.PRODUCER, "linger.ms": 1})
@@ -98,8 +103,8 @@ def freshness(stack: Stack, rate: int, seconds: int, schema_id: int) -> dict[str
         if pause > 0:
             time.sleep(pause)
         now = datetime.now(timezone.utc)
-        event = envelope(dataset, change.op, change.key, change.record, Source("BCA", "fresh", sent),
-                         event_time=now, event_id=f"fresh-{sent}", now=now)
+        event = envelope(dataset, change.op, change.key, change.record, Source("BCA", system, sent),
+                         event_time=now, event_id=f"{system}-{sent}", now=now)
         producer.produce(topic, key=change.key.encode(), value=wire.encode(schema_id, dataset.parsed_envelope, event))
         producer.poll(0)
         sent += 1
@@ -110,7 +115,7 @@ def freshness(stack: Stack, rate: int, seconds: int, schema_id: int) -> dict[str
     def landed() -> int:
         stack.check_alive()
         return int(run_query(stack.hub, stack.clickhouse,
-                             f"SELECT count() FROM {table} WHERE source_system = 'fresh'")[1][0][0])
+                             f"SELECT count() FROM {table} WHERE source_system = '{system}'")[1][0][0])
 
     try:
         stages.wait_for(landed, sent, LAND_TIMEOUT_S)
@@ -120,7 +125,7 @@ def freshness(stack: Stack, rate: int, seconds: int, schema_id: int) -> dict[str
     _, rows = run_query(stack.hub, stack.clickhouse,
                         "SELECT quantiles(0.5, 0.95, 0.99)(dateDiff('millisecond', event_time, _sink_time)), "
                         f"max(dateDiff('millisecond', event_time, _sink_time)) FROM {table} "
-                        "WHERE source_system = 'fresh'")
+                        f"WHERE source_system = '{system}'")
     p50, p95, p99 = rows[0][0]
     return {"target_rate": rate, "achieved_rate": round(achieved, 1), "seconds": seconds, "events": sent,
             "landed": count, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "max_ms": rows[0][1]}
@@ -199,6 +204,10 @@ def run(options: Options) -> Path:
                                                  broker_pid=broker.proc.pid())
                 r["tables"] = table_rows(stack)
                 print(f"end to end {_short(r['end_to_end'])}", flush=True)
+                if options.light_rate > 0:
+                    r["freshness_light"] = freshness(stack, options.light_rate, options.light_seconds, schema_id,
+                                                     "fresh-light")
+                    print(f"freshness at a light load {r['freshness_light']}", flush=True)
                 r["freshness"] = freshness(stack, options.fresh_rate, options.fresh_seconds, schema_id)
                 print(f"freshness {r['freshness']}", flush=True)
                 r["peak_rss_mb"] = {name: stages.peak_rss_mb(stack._proc(name).pid() or -1)

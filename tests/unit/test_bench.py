@@ -118,3 +118,18 @@ def test_the_report_says_when_freshness_left_out_events_that_had_not_landed() ->
     assert "only 120,000 of 300,000 events had landed" in markdown(report)
     r["freshness"]["landed"] = 300_000  # type: ignore[index]
     assert "events had landed" not in markdown(report)
+
+
+def test_the_report_gives_the_light_load_freshness_beside_the_target_one() -> None:
+    r = results()
+    report = {"date": "2026-12-07T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,
+              "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
+                          "faust-streaming": "0.15", "fastavro": "1", "clickhouse-connect": "1", "chdb": "4"},
+              "results": r, "ratios": ratios(r)}
+    assert "At a light load" not in markdown(report)  # reports from before the stage existed
+    r["freshness_light"] = {"target_rate": 300, "achieved_rate": 299.7, "seconds": 30, "events": 9000,
+                            "landed": 9000, "p50_ms": 255.0, "p95_ms": 415.0, "p99_ms": 476.2, "max_ms": 524}
+    text = markdown(report)
+    assert "At a light load, 300 events/s for 30 s" in text
+    assert "p50 255 ms, p95 415 ms, p99 476 ms, max 524 ms." in text
+    assert "| freshness p99 at 5,000/s, ms | 1,200 | ≤ 1,000 | **missed** |" in text  # the target row is unchanged
