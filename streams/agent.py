@@ -53,7 +53,7 @@ from streams.output import OutputBatch, OutputProducer
 from streams.ownership import owned_filter
 from streams.processor import DatasetProcessor
 from streams.quality.tap import QualityTap
-from streams.tables import read
+from streams.tables import read, write
 
 log = logging.getLogger("hub.streams")
 
@@ -175,7 +175,7 @@ class CleaningAgent:
                 if (event.message.topic, event.message.partition) not in owned:
                     continue
                 make_current(event)
-                self._keys[key] = outcome.state.to_bytes()
+                write(self._keys, key, outcome.state.to_bytes())
                 if self._feeds_births and not outcome.late:
                     self._set_birth(key, outcome.current)
         await writes.acknowledged()
@@ -190,7 +190,7 @@ class CleaningAgent:
 
     def _set_birth(self, cccd: bytes, record: dict[str, Any] | None) -> None:
         if record is not None:
-            self._births[cccd] = record["date_of_birth"].isoformat().encode()
+            write(self._births, cccd, record["date_of_birth"].isoformat().encode())
         elif read(self._births, cccd) is not None:
             del self._births[cccd]
 

@@ -29,6 +29,7 @@ from faust.types import TP
 
 from streams.output import OutputBatch, OutputProducer
 from streams.ownership import owned_filter
+from streams.tables import write
 
 _current: ContextVar[StateWrites | None] = ContextVar("hub_state_writes", default=None)
 
@@ -96,7 +97,7 @@ def put_states(table: Any, events: list[Any], changed: Mapping[tuple[int, bytes]
     for where, event in changed.items():
         if (event.message.topic, event.message.partition) in owned:
             make_current(event)
-            table[where[1]] = encode(states[where])
+            write(table, where[1], encode(states[where]))
 
 
 def route_changelogs(tables: Any) -> None:

@@ -1,4 +1,5 @@
-"""How much memory each table partition's RocksDB may hold, and reading a table in one store read.
+"""How much memory each table partition's RocksDB may hold, and reading and writing a table of raw bytes
+without faust's per-key layers.
 
 faust opens one RocksDB per partition of each table and, by default, gives every one of them a 2 GiB block
 cache of its own and up to three 64 MiB memtables. A worker holds about fourteen tables of four partitions,
@@ -36,3 +37,15 @@ def read(table: Any, key: bytes) -> bytes | None:
     if isinstance(store, RocksDBStore):
         return store._get(key)  # type: ignore[no-any-return]
     return table.get(key)  # type: ignore[no-any-return]
+
+
+def write(table: Any, key: bytes, value: bytes) -> None:
+    """``table[key] = value`` for a faust table of raw bytes: faust's ``on_key_set`` (the changelog record,
+    :mod:`streams.changelog`), then the store's write, without serializing key and value through faust's
+    registry on the way (raw bytes are themselves). Other stores take ``table[key] = value``."""
+    store = getattr(table, "data", None)
+    if isinstance(store, RocksDBStore):
+        table.on_key_set(key, value)
+        store._set(key, value)
+    else:
+        table[key] = value
