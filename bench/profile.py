@@ -44,8 +44,9 @@ def frame_name(frame: str) -> str:
     return f"{match['function']} ({path})"
 
 
-def summarize(collapsed: str, top: int = 25) -> Summary:
-    """The top self and inclusive functions of a py-spy ``--format raw`` profile (pure)."""
+def summarize(collapsed: str, top: int = 25, inclusive_top: int = 60) -> Summary:
+    """The top self and inclusive functions of a py-spy ``--format raw`` profile (pure). The inclusive list is
+    longer: its first twenty or so are the launcher and event-loop frames every sample is under."""
     self_counts: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
@@ -64,10 +65,10 @@ def summarize(collapsed: str, top: int = 25) -> Summary:
     if total == 0:
         return Summary(0, [], [])
 
-    def shares(counts: Counter[str]) -> list[tuple[str, float]]:
-        return [(name, round(n / total, 4)) for name, n in counts.most_common(top)]
+    def shares(counts: Counter[str], most: int) -> list[tuple[str, float]]:
+        return [(name, round(n / total, 4)) for name, n in counts.most_common(most)]
 
-    return Summary(total, shares(self_counts), shares(inclusive))
+    return Summary(total, shares(self_counts, top), shares(inclusive, inclusive_top))
 
 
 def to_text(title: str, summary: Summary) -> str:
