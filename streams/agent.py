@@ -40,10 +40,12 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
+from faust.transport.consumer import Consumer
 from faust.types import EventT
 
+from streams import faust_seeks
 from streams.base import Accepted, Duplicate, Rejected
 from streams.changelog import make_current, put_states, state_writes
 from streams.dead_letters import dead_letter_headers
@@ -51,6 +53,7 @@ from streams.golden.router import SourceRouter
 from streams.ordering import KeyState
 from streams.output import OutputBatch, OutputProducer
 from streams.ownership import owned_filter
+from streams.partition_order import ProcessedInOrder
 from streams.processor import DatasetProcessor
 from streams.quality.tap import QualityTap
 from streams.tables import read, write
@@ -86,14 +89,62 @@ async def write_states(table: Any, events: list[EventT], changed: dict[tuple[int
     await writes.acknowledged()
 
 
+async def in_order(order: ProcessedInOrder, events: list[EventT]) -> list[EventT]:
+    """The events of a batch that continue their partition (:class:`streams.partition_order.ProcessedInOrder`).
+    A partition whose record skips an offset keeps none of its records from there on, and is sought back to
+    the missing one; those records are acknowledged unprocessed, and its commit waits for the missing one
+    (:mod:`streams.faust_fixes`), so they are read and processed again after it."""
+    if not events:
+        return events
+    app = events[0].app
+    consumer = cast(Consumer, app.consumer)
+    generation = app.consumer_generation_id
+    committed = consumer._committed_offset
+    now = time.monotonic()
+    kept: list[EventT] = []
+    jumped: dict[Any, tuple[int, int]] = {}
+    for event in events:
+        msg = event.message
+        if msg.generation_id != generation:  # a rebalance's leftover: ownership.owned_filter deals with it
+            kept.append(event)
+            continue
+        tp = msg.tp
+        if tp in jumped:
+            continue
+        missing = order.admit(tp, generation, msg.offset, committed.get(tp), now)
+        if missing is None:
+            kept.append(event)
+        else:
+            jumped[tp] = (missing, msg.offset)
+    for skipped, first, offset in order.given_up:
+        log.warning("%s: offsets %d..%d did not come back after a seek; taken as deleted", skipped, first,
+                    offset - 1)
+    order.given_up.clear()
+    for tp, (missing, offset) in jumped.items():
+        if not order.seek_due(tp, generation, missing, now):
+            continue
+        # Offsets and faust's bookkeeping only, to find out where the record went.
+        log.warning("%s[%d]: offset %d reached an agent before %d (generation %d; committed %s, read offset %s, "
+                    "next to hand over %s); reading it again from %d", tp.topic, tp.partition, offset, missing,
+                    generation, committed.get(tp), consumer._read_offset.get(tp),
+                    faust_seeks.next_offset(consumer, tp), missing)
+        if tp in consumer.assignment():
+            await consumer.seek(tp, missing)
+    return kept
+
+
 def batched(process: Callable[[list[EventT]], Awaitable[None]], size: int = BATCH_SIZE,
             within_s: float = BATCH_WITHIN_S) -> Callable[[Any], Awaitable[None]]:
-    """An agent body running ``process`` on batches of its stream (faust commits a batch's offsets only
-    after ``process`` returned); any exception in ``process`` is a fail-stop."""
+    """An agent body running ``process`` on batches of its stream, each partition's events in offset order
+    with none skipped (:func:`in_order`); faust commits a batch's offsets only after ``process`` returned;
+    any exception in ``process`` is a fail-stop."""
     async def run(stream: Any) -> None:
-        async for events in stream.take_events(size, within=within_s):
+        order = ProcessedInOrder()
+        async for batch in stream.take_events(size, within=within_s):
             try:
-                await process(events)
+                events = await in_order(order, batch)
+                if events:
+                    await process(events)
             except Exception as exc:  # faust would ack the batch and carry on: its output may be incomplete
                 _fail_stop(exc)
 

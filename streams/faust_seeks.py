@@ -14,6 +14,9 @@ acknowledged offsets, a partition without a committed offset). Three faust behav
 * a record being handed to an agent when the seek happens has its offset written as the read offset after
   the seek wrote the sought one. The sought read offset is now put back.
 
+A record faust drops as read already (its offset below faust's read offset) does not count as handed over:
+were it the next one, its successor's jump seeks the partition back to it, which resets the read offset.
+
 Dropping a stale record loses nothing: its offset lies after the sought one, so the fetcher reads it again.
 
 The same wrapper of faust's ``getmany`` keeps each partition of the agents' topics in order
@@ -123,6 +126,14 @@ def in_order(consumer: Consumer) -> InOrder:
     return cast(InOrder, consumer.__dict__.setdefault("_hub_in_order", InOrder()))
 
 
+def next_offset(consumer: Consumer, tp: TP) -> str:
+    """For a log line: the next offset of ``tp`` to hand to the agents, or why none is."""
+    if tp not in ready(consumer):
+        return "none (not sought since assigned)"
+    offset = in_order(consumer).next(tp)
+    return "unknown" if offset is None else str(offset)
+
+
 def _wrap_getmany(original: Any) -> Any:
     async def getmany(self: Consumer, timeout: float) -> Any:
         self.__dict__["_hub_fetched"] = None  # set by _wait_next_records before the first record
@@ -146,8 +157,12 @@ def _wrap_getmany(original: Any) -> Any:
             yield tp, message  # resumed once faust has handed it over and set the read offset to its offset
             if seek_counts(self).get(tp, 0) != before:
                 self._read_offset[tp] = sought.get(tp)
-            else:
+            elif self._read_offset.get(tp) == message.offset:
                 order.delivered(tp, message.offset)
+            elif for_agents(tp.topic) and message.offset >= (order.next(tp) or 0):
+                # faust dropped it as read already; the next record's jump reads it again from here
+                log.warning("%s[%d]: faust dropped offset %d as read already (its read offset %s)", tp.topic,
+                            tp.partition, message.offset, self._read_offset.get(tp))
         self.__dict__["_hub_batch"] = set()
 
     return getmany
