@@ -40,7 +40,7 @@ from streams.golden.agents import add_golden_agents, changelog_topics, golden_to
 from streams.golden.router import SourceRouter
 from streams.quality.agents import add_quality_agents, quality_topics_to_create, tap as quality_tap
 from streams.quality.tap import QualityTap
-from streams.tables import store_options
+from streams.tables import share_memory, store_options
 from streams.topics import ensure_compacted_topics
 
 log = logging.getLogger("hub.streams")
@@ -84,6 +84,7 @@ def create_app(hub: HubSettings, kafka: KafkaSettings, registry: RegistrySetting
         stream_buffer_maxsize=20_000,
     )
     faust_fixes.install(app)  # faust would commit offsets it skipped at a rebalance
+    share_memory()  # one bounded block cache and memtable budget for every table partition's RocksDB
     schema_store = KafkaSchemaStore(kafka.bootstrap_servers, registry.topic)
     schemas = SchemaCache(schema_store.schema)
     output = OutputProducer.for_app(app)
