@@ -86,6 +86,14 @@ def machine() -> dict[str, Any]:
 LAND_TIMEOUT_S = 600
 
 
+def freshness_stages(options: Options) -> list[tuple[str, int, int, str]]:
+    """The freshness stages to run, in order, as (report key, events/s, seconds, source system): the light
+    load first; a rate or a length of 0 leaves a stage out."""
+    stages = [("freshness_light", options.light_rate, options.light_seconds, "fresh-light"),
+              ("freshness", options.fresh_rate, options.fresh_seconds, "fresh")]
+    return [stage for stage in stages if stage[1] > 0 and stage[2] > 0]
+
+
 def freshness(stack: Stack, rate: int, seconds: int, schema_id: int, system: str = "fresh") -> dict[str, Any]:
     """Produce at a steady ``rate`` for ``seconds``; latency from event time to the row's insert time, over
     the events landed within :data:`LAND_TIMEOUT_S` after the last was sent (``landed`` of ``events``: the
@@ -204,12 +212,9 @@ def run(options: Options) -> Path:
                                                  broker_pid=broker.proc.pid())
                 r["tables"] = table_rows(stack)
                 print(f"end to end {_short(r['end_to_end'])}", flush=True)
-                if options.light_rate > 0:
-                    r["freshness_light"] = freshness(stack, options.light_rate, options.light_seconds, schema_id,
-                                                     "fresh-light")
-                    print(f"freshness at a light load {r['freshness_light']}", flush=True)
-                r["freshness"] = freshness(stack, options.fresh_rate, options.fresh_seconds, schema_id)
-                print(f"freshness {r['freshness']}", flush=True)
+                for key, rate, seconds, system in freshness_stages(options):
+                    r[key] = freshness(stack, rate, seconds, schema_id, system)
+                    print(f"{key} {r[key]}", flush=True)
                 r["peak_rss_mb"] = {name: stages.peak_rss_mb(stack._proc(name).pid() or -1)
                                     for name, _ in stack.services}
             finally:

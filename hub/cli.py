@@ -153,10 +153,11 @@ def bench(events: Annotated[int, typer.Option(help="End-to-end events (simulated
                                               "compared at half of them and at the end.")] = 1_000_000,
           stage_events: Annotated[int, typer.Option(help="Events of the produce and insert stages.")] = 200_000,
           fresh_rate: Annotated[int, typer.Option(help="Events/s for the freshness stage.")] = 5000,
-          fresh_seconds: Annotated[int, typer.Option(help="Length of the freshness stage.")] = 60,
+          fresh_seconds: Annotated[int, typer.Option(help="Length of the freshness stage (0: none).")] = 60,
           light_rate: Annotated[int, typer.Option(help="Events/s of the freshness stage at a light load, run "
                                                   "first (0: none).")] = 300,
-          light_seconds: Annotated[int, typer.Option(help="Length of the light-load freshness stage.")] = 30,
+          light_seconds: Annotated[int, typer.Option(help="Length of the light-load freshness stage "
+                                                     "(0: none).")] = 30,
           profile_seconds: Annotated[int, typer.Option(help="py-spy profile length (0: none).")] = 30,
           stream_workers: Annotated[int, typer.Option(help="Stream worker processes of the end-to-end stack (at "
                                                       "most one per partition is useful).")] = 1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.profile import frame_name, summarize, to_text
 from bench.report import limiting_stage, markdown, memory_growth, ratios
+from bench.run import Options, freshness_stages
 
 COLLAPSED = """\
 <module> (streams/__main__.py:10);run (faust/worker.py:20);process (/work/main/streams/agent.py:95);decode (/work/main/streams/processor.py:70) 30
@@ -133,3 +134,11 @@ def test_the_report_gives_the_light_load_freshness_beside_the_target_one() -> No
     assert "At a light load, 300 events/s for 30 s" in text
     assert "p50 255 ms, p95 415 ms, p99 476 ms, max 524 ms." in text
     assert "| freshness p99 at 5,000/s, ms | 1,200 | ≤ 1,000 | **missed** |" in text  # the target row is unchanged
+
+
+def test_freshness_stages_run_light_load_first_and_a_zero_rate_or_length_leaves_one_out() -> None:
+    assert freshness_stages(Options()) == [("freshness_light", 300, 30, "fresh-light"),
+                                           ("freshness", 5000, 60, "fresh")]
+    assert freshness_stages(Options(light_seconds=0)) == [("freshness", 5000, 60, "fresh")]
+    assert freshness_stages(Options(light_rate=0, fresh_seconds=10)) == [("freshness", 5000, 10, "fresh")]
+    assert freshness_stages(Options(fresh_rate=0, light_seconds=0)) == []
