@@ -20,6 +20,7 @@ variable                               default                     meaning
 ``HUB_REGISTRY_PORT``                  ``8081``                    schema registry REST API
 ``HUB_REGISTRY_TOPIC``                 ``_schemas``                compacted topic holding the schemas
 ``HUB_SINK_BATCH_SIZE``                ``20000``                   max events per sink insert
+``HUB_SINK_BATCH_BYTES``               ``16777216``                max bytes of message values per batch
 ``HUB_SINK_BATCH_TIMEOUT_S``           ``0.2``                     max wait to fill a sink batch
 =====================================  ==========================  ===============================
 """
@@ -120,6 +121,8 @@ class SinkSettings(BaseSettings):
     model_config = _config("HUB_SINK_")
 
     batch_size: int = Field(default=20_000, ge=1)
+    batch_bytes: int = Field(default=16 << 20, ge=1)
+    """A batch also ends once its messages' values reach this many bytes (large golden records)."""
     batch_timeout_s: float = Field(default=0.2, gt=0)
 
 

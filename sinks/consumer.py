@@ -89,6 +89,28 @@ def _insert_all(writes: Sequence[_Write]) -> tuple[list[float], ClickHouseError 
     return done, None
 
 
+TAKE_CHUNK = 1000
+"""Messages asked of the consumer at a time while a batch fills (its byte bound is checked between asks)."""
+
+
+def take(consume: Callable[[int, float], list[Message]], count: int, max_bytes: int,
+         timeout_s: float) -> list[Message]:
+    """One batch: up to ``count`` messages, stopping once their values reach ``max_bytes``, within
+    ``timeout_s`` (``consume`` is the consumer's: it returns fewer messages than asked only at its timeout).
+    The byte bound keeps a batch of large records (golden records, with their provenance) from holding
+    many times the memory of one of small records."""
+    deadline = time.monotonic() + timeout_s
+    taken: list[Message] = []
+    size = 0
+    while True:
+        want = min(TAKE_CHUNK, count - len(taken))
+        got = consume(want, max(0.0, deadline - time.monotonic()))
+        taken += got
+        size += sum(len(m.value() or b"") for m in got)
+        if len(got) < want or len(taken) >= count or size >= max_bytes:
+            return taken
+
+
 def resume_points(partitions: Sequence[tuple[str, int]], committed: dict[tuple[str, int], int],
                   stored: dict[tuple[str, int], int]) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
     """Where each assigned partition resumes: after the highest offset stored in ClickHouse when that is
@@ -186,7 +208,8 @@ class KafkaSink:
         overlaps the previous batch's insert, which runs on the sink's insert thread; offsets are committed
         only after their insert finished, in order."""
         try:
-            messages = self._consumer.consume(self._settings.batch_size, self._settings.batch_timeout_s)
+            messages = take(self._consumer.consume, self._settings.batch_size, self._settings.batch_bytes,
+                            self._settings.batch_timeout_s)
         except KafkaException as exc:
             raise KafkaError(f"consume failed: {exc}") from exc
         self._commit_catch_up()
