@@ -13,6 +13,7 @@ and the sink once they are in their stride.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,9 +112,11 @@ class Watch:
 
 
 def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after: float, profile_seconds: int,
-               profile_dir: Path, timeout_s: float = 3600, broker_pid: int | None = None) -> dict[str, Any]:
+               profile_dir: Path, timeout_s: float = 3600, broker_pid: int | None = None,
+               engine_mb: Callable[[], float | None] | None = None) -> dict[str, Any]:
     """Start the stack and wait until every group has caught up; figures and profiles of the run (with
-    ``broker_pid``, the broker's CPU and memory beside the hub's processes)."""
+    ``broker_pid``, the broker's CPU and memory beside the hub's processes; with ``engine_mb``, the memory
+    the sink's ClickHouse engine tracks, at half and at the end)."""
     expected = sum(raw_ends.values())
     ns = stack.hub.namespace
     streams_group, sink_group = f"{ns}-streams", f"{ns}-sink"
@@ -128,6 +131,7 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
     drained_at = None
     landed_at = None
     half = False
+    engine: dict[str, float | None] = {}
     try:
         while landed_at is None:
             if time.perf_counter() - started > timeout_s:
@@ -139,6 +143,7 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
             if not half and processed >= expected / 2:
                 half = True
                 watch.half_way()
+                engine["half"] = engine_mb() if engine_mb else None
             if not recordings and processed >= expected * profile_after and profile_seconds > 0:
                 profile_dir.mkdir(parents=True, exist_ok=True)
                 recordings = {name: Recording(pid, profile_seconds, profile_dir / f"{name}.collapsed")
@@ -156,6 +161,7 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
     finally:
         reader.close()
     watch.sample()
+    engine["end"] = engine_mb() if engine_mb else None
     assert processed_at is not None
     seconds = landed_at - started
     return {
@@ -167,6 +173,7 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
         "peak_rss_at_end_mb": _rounded(watch.peak_rss_mb),
         "peak_anon_at_half_mb": _rounded(watch.peak_anon_at_half_mb),
         "peak_anon_at_end_mb": _rounded(watch.peak_anon_mb),
+        "engine_tracked_mb": {k: round(v, 1) for k, v in engine.items() if v is not None},
         "profiles": {name: rec.finish() for name, rec in recordings.items()},
     }
 

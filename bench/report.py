@@ -132,6 +132,10 @@ def markdown(report: dict[str, Any]) -> str:
     for name, end in e2e.get("peak_rss_at_end_mb", {}).items():
         lines.append(f"| {name} | {e2e.get('peak_rss_at_half_mb', {}).get(name, '?')} | {end} | "
                      f"{anon_half.get(name, '?')} | {anon_end.get(name, '?')} |")
+    engine = e2e.get("engine_tracked_mb", {})
+    if engine:
+        lines += ["", "Of the sink's memory, its ClickHouse engine tracked (MemoryTracking, MB): at half "
+                  f"{engine.get('half', '?')}, at the end {engine.get('end', '?')}."]
     lines += ["", "Peak RSS over the whole run (MB): " +
               ", ".join(f"{k} {v}" for k, v in r.get("peak_rss_mb", {}).items()), ""]
     for name, top in e2e.get("profile_top", {}).items():

@@ -33,6 +33,7 @@ from bench.report import markdown, ratios
 from bench.workload import build
 from hub import wire
 from hub.catalogue import load_catalogue
+from hub.errors import ClickHouseError
 from hub.local.kafka import LocalKafka
 from hub.local.stack import Stack
 from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, RegistrySettings
@@ -84,6 +85,17 @@ def machine() -> dict[str, Any]:
 
 
 LAND_TIMEOUT_S = 600
+
+
+def engine_mb(stack: Stack) -> float | None:
+    """The memory the sink's ClickHouse engine tracks (its ``MemoryTracking`` metric), MB; None if the query
+    fails (the figure is informative, the run goes on)."""
+    try:
+        _, rows = run_query(stack.hub, stack.clickhouse,
+                            "SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'")
+    except ClickHouseError:
+        return None
+    return float(rows[0][0]) / 1e6 if rows else None
 
 
 def freshness_stages(options: Options) -> list[tuple[str, int, int, str]]:
@@ -209,7 +221,7 @@ def run(options: Options) -> Path:
             raw_ends = e2e.log_ends(external.bootstrap_servers, raw_topics)
             try:
                 r["end_to_end"] = e2e.end_to_end(stack, raw_ends, 0.1, options.profile_seconds, tmp / "profiles",
-                                                 broker_pid=broker.proc.pid())
+                                                 broker_pid=broker.proc.pid(), engine_mb=lambda: engine_mb(stack))
                 r["tables"] = table_rows(stack)
                 print(f"end to end {_short(r['end_to_end'])}", flush=True)
                 for key, rate, seconds, system in freshness_stages(options):

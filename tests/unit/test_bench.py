@@ -142,3 +142,14 @@ def test_freshness_stages_run_light_load_first_and_a_zero_rate_or_length_leaves_
     assert freshness_stages(Options(light_seconds=0)) == [("freshness", 5000, 60, "fresh")]
     assert freshness_stages(Options(light_rate=0, fresh_seconds=10)) == [("freshness", 5000, 10, "fresh")]
     assert freshness_stages(Options(fresh_rate=0, light_seconds=0)) == []
+
+
+def test_the_report_gives_the_sink_engines_tracked_memory_when_it_was_sampled() -> None:
+    r = results()
+    report = {"date": "2026-12-07T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,
+              "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
+                          "faust-streaming": "0.15", "fastavro": "1", "clickhouse-connect": "1", "chdb": "4"},
+              "results": r, "ratios": ratios(r)}
+    assert "ClickHouse engine tracked" not in markdown(report)  # reports from before it was sampled
+    r["end_to_end"]["engine_tracked_mb"] = {"half": 41.5, "end": 97.25}  # type: ignore[index]
+    assert "its ClickHouse engine tracked (MemoryTracking, MB): at half 41.5, at the end 97.25." in markdown(report)
