@@ -59,6 +59,14 @@ def results(landed: float = 100.0) -> dict[str, object]:
             "tables": {"population_citizen_history": 1000}, "peak_rss_mb": {"streams": 110.0}}
 
 
+def report_of(r: dict[str, object], day: str) -> dict[str, object]:
+    """A report of results ``r`` as ``bench.run`` writes it, on a 2-core machine called vm."""
+    return {"date": f"{day}T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,
+            "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
+                        "faust-streaming": "0.15", "fastavro": "1", "clickhouse-connect": "1", "chdb": "4"},
+            "results": r, "ratios": ratios(r)}
+
+
 def test_ratios_divide_each_stage_by_its_ceiling() -> None:
     assert ratios(results()) == {"end_to_end / consume_decode_ceiling": 0.2, "sdk / bare_produce": 0.45,
                                  "sink / chdb_columnar_insert": 0.25}
@@ -112,10 +120,7 @@ def test_the_median_round_keeps_every_round_beside_it() -> None:
 def test_the_report_says_when_freshness_left_out_events_that_had_not_landed() -> None:
     r = results()
     r["freshness"] = {**r["freshness"], "landed": 120_000}  # type: ignore[dict-item]
-    report = {"date": "2026-12-06T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,
-              "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
-                          "faust-streaming": "0.15", "fastavro": "1", "clickhouse-connect": "1", "chdb": "4"},
-              "results": r, "ratios": ratios(r)}
+    report = report_of(r, "2026-12-06")
     assert "only 120,000 of 300,000 events had landed" in markdown(report)
     r["freshness"]["landed"] = 300_000  # type: ignore[index]
     assert "events had landed" not in markdown(report)
@@ -123,10 +128,7 @@ def test_the_report_says_when_freshness_left_out_events_that_had_not_landed() ->
 
 def test_the_report_gives_the_light_load_freshness_beside_the_target_one() -> None:
     r = results()
-    report = {"date": "2026-12-07T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,
-              "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
-                          "faust-streaming": "0.15", "fastavro": "1", "clickhouse-connect": "1", "chdb": "4"},
-              "results": r, "ratios": ratios(r)}
+    report = report_of(r, "2026-12-07")
     assert "At a light load" not in markdown(report)  # reports from before the stage existed
     r["freshness_light"] = {"target_rate": 300, "achieved_rate": 299.7, "seconds": 30, "events": 9000,
                             "landed": 9000, "p50_ms": 255.0, "p95_ms": 415.0, "p99_ms": 476.2, "max_ms": 524}
@@ -146,10 +148,7 @@ def test_freshness_stages_run_light_load_first_and_a_zero_rate_or_length_leaves_
 
 def test_the_report_gives_the_sink_engines_tracked_memory_when_it_was_sampled() -> None:
     r = results()
-    report = {"date": "2026-12-07T00:00:00+00:00", "events": 1000, "stage_events": 1000, "partitions": 4,
-              "machine": {"host": "vm", "cores": 2, "python": "3.11", "kafka": "4.1.1", "confluent-kafka": "2",
-                          "faust-streaming": "0.15", "fastavro": "1", "clickhouse-connect": "1", "chdb": "4"},
-              "results": r, "ratios": ratios(r)}
+    report = report_of(r, "2026-12-07")
     assert "ClickHouse engine tracked" not in markdown(report)  # reports from before it was sampled
     r["end_to_end"]["engine_tracked_mb"] = {"half": 41.5, "end": 97.25}  # type: ignore[index]
     assert "its ClickHouse engine tracked (MemoryTracking, MB): at half 41.5, at the end 97.25." in markdown(report)
