@@ -187,12 +187,20 @@ def _stages(external: KafkaSettings, tmp: Path, options: Options, store: KafkaSc
     return schema_id
 
 
+def report_stem(out: Path, base: str) -> str:
+    """``base`` (date-host-events), or ``base-2``, ``base-3``… when an earlier run of the day wrote it already."""
+    stem, n = base, 1
+    while (out / f"{stem}.json").exists() or (out / f"{stem}.md").exists():
+        n += 1
+        stem = f"{base}-{n}"
+    return stem
+
+
 def run(options: Options) -> Path:
     catalogue = load_catalogue()
     report: dict[str, Any] = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                               "machine": machine(), "events": options.events, "stage_events": options.stage_events,
                               "partitions": options.partitions, "stream_workers": options.stream_workers}
-    stem = f"{report['date'][:10]}-{report['machine']['host']}-{options.events}"
     r: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -235,6 +243,7 @@ def run(options: Options) -> Path:
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         finally:
             broker.stop()
+    stem = report_stem(options.out, f"{report['date'][:10]}-{report['machine']['host']}-{options.events}")
     profiles = r["end_to_end"].pop("profiles")
     profile_dir = options.out / "profiles"
     profile_dir.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.profile import frame_name, summarize, to_text
 from bench.report import limiting_stage, markdown, memory_growth, ratios
-from bench.run import Options, freshness_stages
+from bench.run import Options, freshness_stages, report_stem
 
 COLLAPSED = """\
 <module> (streams/__main__.py:10);run (faust/worker.py:20);process (/work/main/streams/agent.py:95);decode (/work/main/streams/processor.py:70) 30
@@ -152,3 +154,12 @@ def test_the_report_gives_the_sink_engines_tracked_memory_when_it_was_sampled() 
     assert "ClickHouse engine tracked" not in markdown(report)  # reports from before it was sampled
     r["end_to_end"]["engine_tracked_mb"] = {"half": 41.5, "end": 97.25}  # type: ignore[index]
     assert "its ClickHouse engine tracked (MemoryTracking, MB): at half 41.5, at the end 97.25." in markdown(report)
+
+
+def test_a_second_run_of_the_day_gets_a_report_name_of_its_own(tmp_path: Path) -> None:
+    assert report_stem(tmp_path, "2026-12-07-vm-1000000") == "2026-12-07-vm-1000000"
+    (tmp_path / "2026-12-07-vm-1000000.json").write_text("{}")
+    assert report_stem(tmp_path, "2026-12-07-vm-1000000") == "2026-12-07-vm-1000000-2"
+    (tmp_path / "2026-12-07-vm-1000000-2.md").write_text("")
+    assert report_stem(tmp_path, "2026-12-07-vm-1000000") == "2026-12-07-vm-1000000-3"
+    assert report_stem(tmp_path, "2026-12-07-vm-200000") == "2026-12-07-vm-200000"
