@@ -84,6 +84,35 @@ def cpu_s(pid: int | None) -> float:
         return 0.0
 
 
+@dataclass(frozen=True)
+class EngineSample:
+    """The sink's ClickHouse engine at one instant: the memory it tracks, and its largest merge in flight
+    (table, parts merged, MB) if any."""
+
+    tracked_mb: float
+    merge: tuple[str, int, float] | None = None
+
+
+@dataclass
+class EnginePeaks:
+    """The highest tracked memory and the largest merge seen over the samples (pure)."""
+
+    tracked_mb: float = 0.0
+    merge: tuple[str, int, float] | None = None
+
+    def add(self, sample: EngineSample | None) -> None:
+        if sample is None:
+            return
+        self.tracked_mb = max(self.tracked_mb, sample.tracked_mb)
+        if sample.merge is not None and (self.merge is None or sample.merge[2] > self.merge[2]):
+            self.merge = sample.merge
+
+    def to_dict(self) -> dict[str, Any]:
+        merge = None if self.merge is None else {"table": self.merge[0], "parts": self.merge[1],
+                                                  "mb": round(self.merge[2], 1)}
+        return {"peak_tracked_mb": round(self.tracked_mb, 1), "largest_merge": merge}
+
+
 @dataclass
 class Watch:
     """What the wait loop samples."""
@@ -113,10 +142,10 @@ class Watch:
 
 def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after: float, profile_seconds: int,
                profile_dir: Path, timeout_s: float = 3600, broker_pid: int | None = None,
-               engine_mb: Callable[[], float | None] | None = None) -> dict[str, Any]:
+               engine: Callable[[], EngineSample | None] | None = None) -> dict[str, Any]:
     """Start the stack and wait until every group has caught up; figures and profiles of the run (with
-    ``broker_pid``, the broker's CPU and memory beside the hub's processes; with ``engine_mb``, the memory
-    the sink's ClickHouse engine tracks, at half and at the end)."""
+    ``broker_pid``, the broker's CPU and memory beside the hub's processes; with ``engine``, the memory the
+    sink's ClickHouse engine tracks at half, at the end and at its peak, and its largest merge)."""
     expected = sum(raw_ends.values())
     ns = stack.hub.namespace
     streams_group, sink_group = f"{ns}-streams", f"{ns}-sink"
@@ -131,19 +160,27 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
     drained_at = None
     landed_at = None
     half = False
-    engine: dict[str, float | None] = {}
+    tracked: dict[str, float | None] = {}
+    peaks = EnginePeaks()
+
+    def engine_now() -> float | None:
+        sample = engine() if engine else None
+        peaks.add(sample)
+        return sample.tracked_mb if sample is not None else None
+
     try:
         while landed_at is None:
             if time.perf_counter() - started > timeout_s:
                 raise TimeoutError(f"end to end did not land within {timeout_s:.0f} s")
             stack.check_alive()
             watch.sample()
+            now_mb = engine_now()
             committed = reader.committed(streams_group)
             processed = sum(min(committed.get(tp, 0), end) for tp, end in raw_ends.items())
             if not half and processed >= expected / 2:
                 half = True
                 watch.half_way()
-                engine["half"] = engine_mb() if engine_mb else None
+                tracked["half"] = now_mb
             if not recordings and processed >= expected * profile_after and profile_seconds > 0:
                 profile_dir.mkdir(parents=True, exist_ok=True)
                 recordings = {name: Recording(pid, profile_seconds, profile_dir / f"{name}.collapsed")
@@ -161,7 +198,7 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
     finally:
         reader.close()
     watch.sample()
-    engine["end"] = engine_mb() if engine_mb else None
+    tracked["end"] = engine_now()
     assert processed_at is not None
     seconds = landed_at - started
     return {
@@ -173,7 +210,8 @@ def end_to_end(stack: Stack, raw_ends: dict[tuple[str, int], int], profile_after
         "peak_rss_at_end_mb": _rounded(watch.peak_rss_mb),
         "peak_anon_at_half_mb": _rounded(watch.peak_anon_at_half_mb),
         "peak_anon_at_end_mb": _rounded(watch.peak_anon_mb),
-        "engine_tracked_mb": {k: round(v, 1) for k, v in engine.items() if v is not None},
+        "engine_tracked_mb": {k: round(v, 1) for k, v in tracked.items() if v is not None},
+        **({"engine_peaks": peaks.to_dict()} if engine else {}),
         "profiles": {name: rec.finish() for name, rec in recordings.items()},
     }
 

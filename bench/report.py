@@ -136,6 +136,12 @@ def markdown(report: dict[str, Any]) -> str:
     if engine:
         lines += ["", "Of the sink's memory, its ClickHouse engine tracked (MemoryTracking, MB): at half "
                   f"{engine.get('half', '?')}, at the end {engine.get('end', '?')}."]
+    peaks = e2e.get("engine_peaks")
+    if peaks:
+        merge = peaks.get("largest_merge")
+        lines += ["", f"Its highest sample (every 0.5 s): {peaks['peak_tracked_mb']:,.1f} MB. "
+                  + (f"The largest background merge in flight (system.merges): {merge['table']}, "
+                     f"{merge['parts']} parts, {merge['mb']:,.1f} MB." if merge else "No merge was in flight at a sample.")]
     lines += ["", "Peak RSS over the whole run (MB): " +
               ", ".join(f"{k} {v}" for k, v in r.get("peak_rss_mb", {}).items()), ""]
     for name, top in e2e.get("profile_top", {}).items():

@@ -87,15 +87,22 @@ def machine() -> dict[str, Any]:
 LAND_TIMEOUT_S = 600
 
 
-def engine_mb(stack: Stack) -> float | None:
-    """The memory the sink's ClickHouse engine tracks (its ``MemoryTracking`` metric), MB; None if the query
-    fails (the figure is informative, the run goes on)."""
+ENGINE_SQL = ("SELECT toFloat64((SELECT value FROM system.metrics WHERE metric = 'MemoryTracking')), "
+              "(SELECT argMax(tuple(table, num_parts, memory_usage), memory_usage) FROM system.merges)")
+
+
+def engine_sample(stack: Stack) -> e2e.EngineSample | None:
+    """The memory the sink's ClickHouse engine tracks (its ``MemoryTracking`` metric) and its largest merge in
+    flight; None if the query fails (the figures are informative, the run goes on)."""
     try:
-        _, rows = run_query(stack.hub, stack.clickhouse,
-                            "SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'")
+        _, rows = run_query(stack.hub, stack.clickhouse, ENGINE_SQL)
     except ClickHouseError:
         return None
-    return float(rows[0][0]) / 1e6 if rows else None
+    if not rows:
+        return None
+    tracked, (table, parts, merge_bytes) = rows[0]
+    merge = (str(table), int(parts), float(merge_bytes) / 1e6) if table else None
+    return e2e.EngineSample(float(tracked) / 1e6, merge)
 
 
 def freshness_stages(options: Options) -> list[tuple[str, int, int, str]]:
@@ -229,7 +236,7 @@ def run(options: Options) -> Path:
             raw_ends = e2e.log_ends(external.bootstrap_servers, raw_topics)
             try:
                 r["end_to_end"] = e2e.end_to_end(stack, raw_ends, 0.1, options.profile_seconds, tmp / "profiles",
-                                                 broker_pid=broker.proc.pid(), engine_mb=lambda: engine_mb(stack))
+                                                 broker_pid=broker.proc.pid(), engine=lambda: engine_sample(stack))
                 r["tables"] = table_rows(stack)
                 print(f"end to end {_short(r['end_to_end'])}", flush=True)
                 for key, rate, seconds, system in freshness_stages(options):

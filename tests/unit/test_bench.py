@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.e2e import EnginePeaks, EngineSample
 from bench.profile import frame_name, summarize, to_text
 from bench.report import limiting_stage, markdown, memory_growth, ratios
 from bench.run import Options, freshness_stages, report_stem
@@ -154,6 +155,20 @@ def test_the_report_gives_the_sink_engines_tracked_memory_when_it_was_sampled() 
     assert "ClickHouse engine tracked" not in markdown(report)  # reports from before it was sampled
     r["end_to_end"]["engine_tracked_mb"] = {"half": 41.5, "end": 97.25}  # type: ignore[index]
     assert "its ClickHouse engine tracked (MemoryTracking, MB): at half 41.5, at the end 97.25." in markdown(report)
+
+
+def test_the_report_gives_the_engines_peak_and_its_largest_merge_when_sampled() -> None:
+    r = results()
+    assert "largest background merge" not in markdown(report_of(r, "2026-12-07"))
+    peaks = EnginePeaks()
+    for sample in (EngineSample(120.0), None, EngineSample(640.3, ("golden_citizen_history", 5, 618.4)),
+                   EngineSample(300.0, ("golden_citizen_current", 4, 303.0)), EngineSample(90.0)):
+        peaks.add(sample)
+    r["end_to_end"]["engine_peaks"] = peaks.to_dict()  # type: ignore[index]
+    assert ("Its highest sample (every 0.5 s): 640.3 MB. The largest background merge in flight (system.merges): "
+            "golden_citizen_history, 5 parts, 618.4 MB.") in markdown(report_of(r, "2026-12-07"))
+    r["end_to_end"]["engine_peaks"] = EnginePeaks(tracked_mb=80.0).to_dict()  # type: ignore[index]
+    assert "80.0 MB. No merge was in flight at a sample." in markdown(report_of(r, "2026-12-07"))
 
 
 def test_a_second_run_of_the_day_gets_a_report_name_of_its_own(tmp_path: Path) -> None:
