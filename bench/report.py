@@ -32,6 +32,27 @@ def memory_growth(e2e: dict[str, Any]) -> dict[str, float]:
     return {name: round(end[name] / half[name], 3) for name in end if half.get(name)}
 
 
+def sink_memory_cause(e2e: dict[str, Any], limit: float = 1.1) -> str | None:
+    """When the sink's peak RSS grew past ``limit`` from half to end: whether its ClickHouse engine accounts
+    for the growth (one merge in flight larger than it, or the engine's peak tracked memory); None when the
+    sink's memory was flat or the engine was not sampled."""
+    growth = memory_growth(e2e).get("sink")
+    peaks = e2e.get("engine_peaks")
+    if growth is None or growth <= limit or not peaks:
+        return None
+    grown = e2e["peak_rss_at_end_mb"]["sink"] - e2e["peak_rss_at_half_mb"]["sink"]
+    merge = peaks.get("largest_merge")
+    said = f"The sink's peak RSS grew by {grown:,.0f} MB from half to end"
+    if merge and merge["mb"] >= grown:
+        return (f"{said}; one background merge of its ClickHouse engine ({merge['table']}, {merge['parts']} parts) "
+                f"held {merge['mb']:,.0f} MB at a sample: the growth is the engine's merges, not memory the sink keeps.")
+    if peaks["peak_tracked_mb"] >= grown:
+        return (f"{said}; its ClickHouse engine tracked up to {peaks['peak_tracked_mb']:,.0f} MB at a sample, enough "
+                "for the growth, but no single merge seen was as large.")
+    return (f"{said}, more than its ClickHouse engine tracked at any sample ({peaks['peak_tracked_mb']:,.0f} MB): "
+            "the growth is outside the engine.")
+
+
 def limiting_stage(e2e: dict[str, Any]) -> str:
     """Which stage bounded the end-to-end run, from when the processors and the sink finished."""
     # The processors are done when every topic they read has drained: the raw topics, and their own clean,
@@ -142,6 +163,9 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["", f"Its highest sample (every 0.5 s): {peaks['peak_tracked_mb']:,.1f} MB. "
                   + (f"The largest background merge in flight (system.merges): {merge['table']}, "
                      f"{merge['parts']} parts, {merge['mb']:,.1f} MB." if merge else "No merge was in flight at a sample.")]
+    cause = sink_memory_cause(e2e)
+    if cause:
+        lines += ["", cause]
     lines += ["", "Peak RSS over the whole run (MB): " +
               ", ".join(f"{k} {v}" for k, v in r.get("peak_rss_mb", {}).items()), ""]
     for name, top in e2e.get("profile_top", {}).items():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench.e2e import EnginePeaks, EngineSample
 from bench.profile import frame_name, summarize, to_text
-from bench.report import limiting_stage, markdown, memory_growth, ratios
+from bench.report import limiting_stage, markdown, memory_growth, ratios, sink_memory_cause
 from bench.run import Options, freshness_stages, report_stem
 
 COLLAPSED = """\
@@ -169,6 +170,26 @@ def test_the_report_gives_the_engines_peak_and_its_largest_merge_when_sampled() 
             "golden_citizen_history, 5 parts, 618.4 MB.") in markdown(report_of(r, "2026-12-07"))
     r["end_to_end"]["engine_peaks"] = EnginePeaks(tracked_mb=80.0).to_dict()  # type: ignore[index]
     assert "80.0 MB. No merge was in flight at a sample." in markdown(report_of(r, "2026-12-07"))
+
+
+def test_a_grown_sink_is_put_down_to_a_merge_larger_than_the_growth_else_to_the_engine_else_to_neither() -> None:
+    e2e: dict[str, Any] = {"peak_rss_at_half_mb": {"sink": 600.0, "streams": 380.0},
+                           "peak_rss_at_end_mb": {"sink": 1150.0, "streams": 395.0}}
+    assert sink_memory_cause(e2e) is None  # not sampled
+    e2e["engine_peaks"] = {"peak_tracked_mb": 1330.0,
+                           "largest_merge": {"table": "golden_citizen_history", "parts": 7, "mb": 718.5}}
+    assert sink_memory_cause(e2e) == (
+        "The sink's peak RSS grew by 550 MB from half to end; one background merge of its ClickHouse engine "
+        "(golden_citizen_history, 7 parts) held 718 MB at a sample: the growth is the engine's merges, not memory "
+        "the sink keeps.")
+    e2e["engine_peaks"]["largest_merge"]["mb"] = 300.0
+    assert "engine tracked up to 1,330 MB at a sample, enough for the growth, but no single merge" in str(
+        sink_memory_cause(e2e))
+    e2e["engine_peaks"] = {"peak_tracked_mb": 200.0, "largest_merge": None}
+    assert "more than its ClickHouse engine tracked at any sample (200 MB): the growth is outside the engine." in str(
+        sink_memory_cause(e2e))
+    e2e["peak_rss_at_end_mb"]["sink"] = 640.0  # 1.07 of half: flat
+    assert sink_memory_cause(e2e) is None
 
 
 def test_a_second_run_of_the_day_gets_a_report_name_of_its_own(tmp_path: Path) -> None:
