@@ -32,7 +32,7 @@ def memory_growth(e2e: dict[str, Any]) -> dict[str, float]:
     return {name: round(end[name] / half[name], 3) for name in end if half.get(name)}
 
 
-def sink_memory_cause(e2e: dict[str, Any], limit: float = 1.1) -> str | None:
+def sink_memory_cause(e2e: dict[str, Any], limit: float = MEMORY_GROWTH_TARGET) -> str | None:
     """When the sink's peak RSS grew past ``limit`` from half to end: whether its ClickHouse engine accounts
     for the growth (one merge in flight larger than it, or the engine's peak tracked memory); None when the
     sink's memory was flat or the engine was not sampled."""

@@ -110,7 +110,7 @@ def test_lag_grows_while_the_sink_is_stopped_and_returns_to_ok(kafka: KafkaSetti
 def until_behind(kafka: KafkaSettings, ns: str, group_id: str, timeout_s: float = 60.0) -> float:
     """Seconds until ``group_id`` has lag on some partition: the worker wrote on after the stopped sink's last
     commit. Before that, every partition's first observation has no lag, and a window holding an observation
-    without lag is OK by rule 1 (the worker's output can pause a few seconds, e.g. while it creates topics)."""
+    without lag is OK by rule 1."""
     reader = OffsetReader(kafka.bootstrap_servers)
     start = time.monotonic()
     try:
