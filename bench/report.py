@@ -82,6 +82,29 @@ def _busy(e2e: dict[str, Any], cores: int | None) -> str:
     return f" Together {total:,.0f} CPU-seconds in {landed:,.0f} s: {total / landed:.2f} of the {cores} cores."
 
 
+def cpu_budget(e2e: dict[str, Any], rate: float = E2E_TARGET_PER_S) -> dict[str, dict[str, float]]:
+    """Per measured process: CPU milliseconds per end-to-end event, and the cores that cost would take at
+    ``rate`` events/s (what the process used ÷ events × rate; the sink's includes its engine's merges)."""
+    events = e2e.get("events")
+    if not events:
+        return {}
+    return {name: {"ms_per_event": round(cpu / events * 1000, 3), "cores_at_rate": round(cpu / events * rate, 2)}
+            for name, cpu in e2e.get("cpu_s", {}).items()}
+
+
+def _budget(e2e: dict[str, Any], cores: int | None) -> str:
+    """The CPU budget line: what the target rate would take at the CPU cost per event measured here."""
+    budget = cpu_budget(e2e)
+    if not budget:
+        return ""
+    total = sum(b["cores_at_rate"] for b in budget.values())
+    heavy = sorted(budget.items(), key=lambda item: -item[1]["ms_per_event"])
+    return (f"At the CPU each event cost here, {E2E_TARGET_PER_S:,} events/s would take {total:,.1f} cores"
+            + (f" (this machine has {cores})" if cores else "") + ": "
+            + ", ".join(f"{name} {b['ms_per_event']:.3f} ms per event, {b['cores_at_rate']:,.1f} cores"
+                        for name, b in heavy) + ".")
+
+
 def _workers(report: dict[str, Any]) -> str:
     workers = report.get("stream_workers")
     return "" if workers is None else f", {workers} stream worker process{'es' if workers > 1 else ''}"
@@ -133,6 +156,9 @@ def markdown(report: dict[str, Any]) -> str:
               f"Limiting stage: {limiting_stage(e2e)}.", "",
               "CPU-seconds per process: " + ", ".join(f"{k} {v}" for k, v in e2e.get("cpu_s", {}).items()) + "."
               + _busy(e2e, m.get("cores")), ""]
+    budget = _budget(e2e, m.get("cores"))
+    if budget:
+        lines += [budget, ""]
     if r.get("tables"):
         lines += ["Rows landed per table: " + ", ".join(f"{k} {v:,}" for k, v in r["tables"].items()) + ".", ""]
     if f:

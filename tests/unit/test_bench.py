@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.e2e import EnginePeaks, EngineSample
 from bench.profile import frame_name, summarize, to_text
-from bench.report import limiting_stage, markdown, memory_growth, ratios, sink_memory_cause
+from bench.report import cpu_budget, limiting_stage, markdown, memory_growth, ratios, sink_memory_cause
 from bench.run import Options, freshness_stages, report_stem
 
 COLLAPSED = """\
@@ -110,6 +110,16 @@ def test_the_report_marks_each_target_met_or_missed() -> None:
     assert "| streams | 100.0 | 105.0 | 60.0 | 61.0 |" in text
     assert "CPU-seconds per process: streams 90.0, sink 20.0. Together 110 CPU-seconds in 100 s: 1.10 of the 2 cores." \
         in text
+
+
+def test_the_cpu_budget_scales_each_process_cost_per_event_to_the_target_rate() -> None:
+    # 90 CPU-seconds for 1M events: 0.09 ms each, 1.8 cores at 20k/s; the sink's 20 s: 0.4 cores.
+    assert cpu_budget(e2e(95.0, 100.0)) == {"streams": {"ms_per_event": 0.09, "cores_at_rate": 1.8},
+                                             "sink": {"ms_per_event": 0.02, "cores_at_rate": 0.4}}
+    assert cpu_budget({**e2e(95.0, 100.0), "events": 0}) == {}
+    text = markdown(report_of(results(), "2026-11-27"))
+    assert ("At the CPU each event cost here, 20,000 events/s would take 2.2 cores (this machine has 2): streams "
+            "0.090 ms per event, 1.8 cores, sink 0.020 ms per event, 0.4 cores.") in text
 
 
 def test_the_median_round_keeps_every_round_beside_it() -> None:
