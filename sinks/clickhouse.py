@@ -22,8 +22,8 @@ from clickhouse_connect.driver.client import Client
 from hub.catalogue import Catalogue, Dataset
 from hub.errors import ClickHouseError
 from hub.wire import without_time_types
-from sinks.ddl import (Column, add_columns, create_current_table, create_current_view, create_history_table,
-                       current_table, current_view, history_columns, history_table, value_columns)
+from sinks.ddl import (Column, add_columns, apply_merge_settings, create_current_table, create_current_view,
+                       create_history_table, current_table, current_view, history_columns, history_table, value_columns)
 from hub.probe_marks import LANDINGS_TABLE, is_canary
 from sinks import dead_letters
 from sinks.dead_letters import DeadLetter
@@ -58,6 +58,8 @@ class ClickHouseWriter:
         for target in all_targets(self.catalogue):
             for ddl in (create_history_table(self.database, target), create_current_table(self.database, target)):
                 self._run(f"creating tables of {target.name}", self.client.command, ddl)
+            for table in (history_table(target), current_table(target)):
+                self._run(f"setting merges of {table}", self.client.command, apply_merge_settings(self.database, table))
             self._evolve(target, history_columns(target), recreate_view=True)
         self._run("creating the dead-letter table", self.client.command, dead_letters.create_table(self.database))
         self._run("creating the probe landings table", self.client.command,
