@@ -181,6 +181,8 @@ def _stages(external: KafkaSettings, tmp: Path, options: Options, store: KafkaSc
     results["bare_produce"], results["sdk_produce"] = stages.median_round(bare), stages.median_round(sdk)
     print(f"bare produce {results['bare_produce']}", flush=True)
     print(f"sdk produce {results['sdk_produce']}", flush=True)
+    results["sdk_encode"] = stages.sdk_encode(work, schema_id)
+    print(f"sdk encode {results['sdk_encode']}", flush=True)
     writer = stages.local_writer(tmp / "bench-chdb", "bench", catalogue)
     results["chdb_columnar_insert"] = stages.chdb_insert(writer, work, SchemaCache(store.schema))
     print(f"chdb insert {results['chdb_columnar_insert']}", flush=True)

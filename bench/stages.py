@@ -14,7 +14,9 @@ from hub.catalogue import Catalogue
 from hub.clickhouse import connect
 from hub.settings import ClickHouseSettings, HubSettings, KafkaSettings, SinkSettings
 from hub.topics import ensure_topics
+from hub import wire
 from hub.wire import SchemaCache
+from producers.envelope import EventEncoder
 from producers.sdk import HubProducer
 from registry.store import KafkaSchemaStore
 from sinks.clickhouse import ClickHouseWriter
@@ -63,6 +65,17 @@ def sdk_produce(kafka: KafkaSettings, namespace: str, catalogue: Catalogue, stor
     seconds = time.perf_counter() - start
     producer.close()
     return {**_rate(report.acknowledged, seconds), "failed": len(report.failed)}
+
+
+def sdk_encode(work: Workload, schema_id: int) -> dict[str, float]:
+    """The SDK's own work without Kafka: validating, wrapping and encoding the same records into framed
+    messages (its encoder, as :meth:`producers.sdk.HubProducer.emit` calls it)."""
+    encoder = EventEncoder(work.dataset)
+    header = wire.frame(schema_id, b"")
+    start = time.perf_counter()
+    for i, (op, key, record) in enumerate(work.records):
+        encoder.encode(op, key, record, "bench", i, prefix=header)
+    return _rate(len(work.records), time.perf_counter() - start)
 
 
 def consume_decode(kafka: KafkaSettings, topics: list[str], cache: SchemaCache, expected: int) -> dict[str, float]:

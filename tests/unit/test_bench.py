@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.e2e import EnginePeaks, EngineSample
 from bench.profile import frame_name, summarize, to_text
-from bench.report import cpu_budget, limiting_stage, markdown, memory_growth, ratios, sink_memory_cause
+from bench.report import cpu_budget, limiting_stage, sdk_cost, markdown, memory_growth, ratios, sink_memory_cause
 from bench.run import Options, freshness_stages, report_stem
 
 COLLAPSED = """\
@@ -120,6 +120,18 @@ def test_the_cpu_budget_scales_each_process_cost_per_event_to_the_target_rate() 
     text = markdown(report_of(results(), "2026-11-27"))
     assert ("At the CPU each event cost here, 20,000 events/s would take 2.2 cores (this machine has 2): streams "
             "0.090 ms per event, 1.8 cores, sink 0.020 ms per event, 0.4 cores.") in text
+
+
+def test_the_sdk_cost_splits_its_time_per_event_into_encoding_and_the_rest() -> None:
+    r = results()
+    assert sdk_cost(r) is None  # a report from before the encoding stage
+    # 45k/s: 22.2 µs per event; encoding at 80k/s: 12.5 µs; bare at 100k/s: 10 µs, so 25 µs at a ratio of 0.4.
+    r["sdk_encode"] = {"events": 1000, "seconds": 0.0125, "per_second": 80_000}
+    said = ("Per event the SDK took 22.2 µs and bare producing 10.0 µs; validating and encoding alone (no Kafka) "
+            "took 12.5 µs of the SDK's: at the ratio's target of 0.4, all of the SDK would have 25.0 µs.")
+    assert sdk_cost(r) == said
+    text = markdown(report_of(r, "2026-11-27"))
+    assert said in text and "| sdk encode | 80,000 | 0.0125 |" in text
 
 
 def test_the_median_round_keeps_every_round_beside_it() -> None:
